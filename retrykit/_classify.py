@@ -1,0 +1,183 @@
+"""Error -> verdict: is it transient, which HTTP status it carries, how long the server asked us to wait.
+
+Everything here is duck-typed: no HTTP library is imported. Exceptions are
+recognised by the qualified names of the classes along their MRO.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._headers import retry_delay_from_headers
+from ._status import DEFAULT_STATUS_TABLE, StatusTable
+
+TYPE_CHECKING = False
+
+# Connection and timeout failures worth retrying, by "module.QualName".
+# The first class along an exception's MRO that appears in either table decides,
+# so a specific "never" (a TLS certificate failure) beats a general "transient"
+# (the connection error it subclasses). A new client library is a few rows here.
+TRANSIENT_ERRORS: frozenset[str] = frozenset(
+    (
+        "builtins.ConnectionError",  # refused, reset, aborted, broken pipe
+        "builtins.TimeoutError",  # also socket.timeout and asyncio.TimeoutError
+        "http.client.IncompleteRead",
+        "requests.exceptions.ConnectionError",
+        "requests.exceptions.Timeout",
+        "requests.exceptions.ChunkedEncodingError",
+        "urllib3.exceptions.ProtocolError",
+        "urllib3.exceptions.TimeoutError",
+        "urllib3.exceptions.NewConnectionError",
+        "httpx.TimeoutException",
+        "httpx.NetworkError",
+        "httpx.RemoteProtocolError",
+        "aiohttp.client_exceptions.ClientConnectionError",
+        "aiohttp.client_exceptions.ClientPayloadError",
+    )
+)
+NEVER_RETRIED_ERRORS: frozenset[str] = frozenset(
+    (
+        "ssl.SSLError",  # a bad certificate does not get better by asking again
+        "requests.exceptions.SSLError",
+        "requests.exceptions.InvalidURL",
+        "requests.exceptions.InvalidSchema",
+        "requests.exceptions.MissingSchema",
+        "urllib3.exceptions.SSLError",
+        "aiohttp.client_exceptions.ClientSSLError",
+        "aiohttp.client_exceptions.InvalidURL",
+    )
+)
+# Wrappers whose verdict is their cause's: urllib's URLError carries the socket error in .reason.
+WRAPPER_ERRORS: dict[str, str] = {"urllib.error.URLError": "reason"}
+
+# Attribute names that may hold an HTTP status, in the order they are tried.
+STATUS_ATTRIBUTES = ("status_code", "status", "code")
+
+_type_verdicts: dict[type, bool | str | None] = {}
+
+
+def _verdict_for_type(cls: type) -> bool | str | None:
+    """True/False if a table names a class on ``cls``'s MRO, the wrapper's attribute name, or None.
+
+    Cached per class: the MRO walk happens once per exception type in the process.
+    """
+    try:
+        return _type_verdicts[cls]
+    except KeyError:
+        pass
+    verdict: bool | str | None = None
+    for klass in cls.__mro__:
+        name = f"{klass.__module__}.{klass.__qualname__}"
+        if name in NEVER_RETRIED_ERRORS:
+            verdict = False
+            break
+        if name in TRANSIENT_ERRORS:
+            verdict = True
+            break
+        if name in WRAPPER_ERRORS:
+            verdict = WRAPPER_ERRORS[name]
+            break
+    _type_verdicts[cls] = verdict
+    return verdict
+
+
+def _valid_status(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+        return int(value)
+    return None
+
+
+def _status_on(obj: object) -> tuple[bool, int | None]:
+    """(found, status): the first status-like attribute present on ``obj``.
+
+    Stopping at the first attribute that is present (even if it is not a valid
+    status) means a later, deprecated alias is never read: aiohttp's
+    ``ClientResponseError.code`` warns, and its ``.status`` comes first.
+    """
+    for attr in STATUS_ATTRIBUTES:
+        try:
+            value = getattr(obj, attr, None)
+        except Exception:
+            continue
+        if value is not None:
+            return True, _valid_status(value)
+    return False, None
+
+
+def _response_of(error: BaseException) -> object:
+    try:
+        return getattr(error, "response", None)
+    except Exception:
+        return None
+
+
+def status_of(error: BaseException) -> int | None:
+    """The HTTP status an exception carries (on itself or its ``.response``), or None."""
+    found, status = _status_on(error)
+    if found:
+        return status
+    response = _response_of(error)
+    if response is not None:
+        return _status_on(response)[1]
+    return None
+
+
+def is_transient(error: BaseException, table: StatusTable | None = None) -> bool:
+    """The default ``on``: retry transient failures only.
+
+    An exception carrying an HTTP status is retried if ``table`` (default: the
+    spec's) says so. Otherwise connection and timeout errors (builtin, and those
+    of requests, urllib3, httpx, aiohttp and urllib) are retried, and everything
+    else is a bug to be fixed, not retried.
+    """
+    if not isinstance(error, Exception):
+        return False
+    status = status_of(error)
+    if status is not None:
+        return (DEFAULT_STATUS_TABLE if table is None else table).is_retryable(status)
+    verdict = _verdict_for_type(type(error))
+    if type(verdict) is str:
+        try:
+            cause = getattr(error, verdict, None)
+        except Exception:
+            return False
+        return isinstance(cause, BaseException) and cause is not error and is_transient(cause, table)
+    return verdict is True
+
+
+def server_delay(error: BaseException, status: int | None, wall: float) -> float | None:
+    """Seconds the server asked us to wait before retrying ``error``, or None.
+
+    From a numeric ``.retry_after`` attribute (retrykit's own errors carry one), else
+    from the headers on the error or its ``.response``. Never raises.
+    """
+    try:
+        value = getattr(error, "retry_after", None)
+    except Exception:
+        value = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        return float(value)
+    for obj in (error, _response_of(error)):
+        if obj is None:
+            continue
+        try:
+            headers = getattr(obj, "headers", None)
+        except Exception:
+            continue
+        delay = retry_delay_from_headers(headers, status, wall)
+        if delay is not None:
+            return delay
+    return None
+
+
+def describe(error: BaseException, status: int | None, table: StatusTable) -> str:
+    """A short, secret-free reason: ``HTTP 503 Service Unavailable`` or ``ConnectionRefusedError``.
+
+    Never ``str(error)``: exception messages routinely embed URLs with API keys.
+    """
+    if status is not None:
+        meaning = table.rule(status).meaning
+        return f"HTTP {status} {meaning}" if meaning else f"HTTP {status}"
+    cls = type(error)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module.partition('.')[0]}.{cls.__qualname__}"

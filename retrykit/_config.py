@@ -1,0 +1,92 @@
+"""Immutable configuration objects: the frozen base class and parameter validation."""
+
+from __future__ import annotations
+
+import math
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Self
+
+
+class Frozen:
+    """A slotted value object whose fields cannot change after ``__init__``.
+
+    Hand-written rather than ``dataclasses`` because importing ``dataclasses`` pulls
+    in ``inspect`` and costs more than all of retrykit at start-up.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _init(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name!r}; use .replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed, validated like a new object."""
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.replace() got unknown parameter(s): {', '.join(sorted(unknown))}")
+        return type(self)(**{**self._asdict(), **changes})
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields)
+
+    def __hash__(self) -> int:
+        return hash((type(self), *(getattr(self, n) for n in self._fields)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._asdict()))
+
+
+def _rebuild(cls: type[Frozen], values: dict[str, Any]) -> Frozen:
+    return cls(**values)
+
+
+def number(name: str, value: object, *, minimum: float = 0.0) -> float:
+    """``value`` as a finite float >= ``minimum``, or a clear error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if result < minimum:
+        raise ValueError(f"{name} must be >= {minimum:g}, got {value!r}")
+    return result
+
+
+def optional_number(name: str, value: object, *, minimum: float = 0.0) -> float | None:
+    """Like :func:`number`, but None stays None (meaning "no limit")."""
+    return None if value is None else number(name, value, minimum=minimum)
+
+
+def count(name: str, value: object) -> int:
+    """``value`` as a non-negative int, or a clear error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return int(value)
+
+
+def callable_or_none(name: str, value: object) -> Any:
+    """``value`` if it is callable or None, else a ``TypeError`` naming ``name``."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+    return value

@@ -1,0 +1,74 @@
+"""Test helpers for retrykit users: ``instant()`` virtual time (and, with the HTTP adapters, ``FlakyServer``)."""
+
+from __future__ import annotations
+
+import _thread
+import time
+
+from . import _runtime
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["instant"]
+
+
+class instant:  # noqa: N801 - used like a function: `with instant() as t:`
+    """Make every retrykit policy wait in virtual time: no real sleeping, deadlines still exact.
+
+    Inside the ``with`` block, process-wide (threads the test starts are covered
+    too), every policy's sleep returns at once and records the delay it was asked
+    for in ``.delays``; the policies' clock is virtual and advances by each delay,
+    so a ``deadline`` is hit after exactly the same waits as in real time. Async
+    waits still yield to the event loop (asyncio or trio) once, so other tasks
+    run and cancellation is delivered::
+
+        with retrykit.testing.instant() as clock:
+            fetch()
+        assert clock.delays == [...]
+    """
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self._lock = _thread.allocate_lock()
+        self._elapsed = 0.0
+        self._mono0 = 0.0
+        self._wall0 = 0.0
+        self._previous: _runtime.TimeSource | None = None
+
+    @property
+    def total(self) -> float:
+        """The sum of every delay requested so far: how long it would really have taken."""
+        return self._elapsed
+
+    def clock(self) -> float:
+        """The virtual monotonic clock: real time at entry plus every delay slept since."""
+        return self._mono0 + self._elapsed
+
+    def wall(self) -> float:
+        """The virtual epoch time, for HTTP-date Retry-After values."""
+        return self._wall0 + self._elapsed
+
+    def sleep(self, delay: float) -> None:
+        """Record ``delay`` and advance the virtual clock by it, without waiting."""
+        with self._lock:
+            self.delays.append(delay)
+            self._elapsed += delay
+
+    async def async_sleep(self, delay: float) -> None:
+        """Record ``delay`` like :meth:`sleep`, then yield to the event loop once."""
+        self.sleep(delay)
+        await _runtime.framework_sleep(0)
+
+    def __enter__(self) -> instant:
+        self._mono0 = time.monotonic()
+        self._wall0 = time.time()
+        self._previous = _runtime.override
+        _runtime.override = self
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        _runtime.override = self._previous

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import asyncio
+
+from . import typing_check
+
+
+def test_the_typing_examples_run() -> None:
+    typing_check.check()
+    asyncio.run(typing_check.acheck())
+    assert typing_check.get_user(1) == {"id": "1", "fields": "id"}
