@@ -104,7 +104,7 @@ def _status_on(obj: object) -> tuple[bool, int | None]:
     return False, None
 
 
-def _response_of(error: BaseException) -> object:
+def response_of(error: BaseException) -> object:
     try:
         return getattr(error, "response", None)
     except Exception:
@@ -116,7 +116,7 @@ def status_of(error: BaseException) -> int | None:
     found, status = _status_on(error)
     if found:
         return status
-    response = _response_of(error)
+    response = response_of(error)
     if response is not None:
         return _status_on(response)[1]
     return None
@@ -157,7 +157,7 @@ def server_delay(error: BaseException, status: int | None, wall: float) -> float
         value = None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return float(value)
-    for obj in (error, _response_of(error)):
+    for obj in (error, response_of(error)):
         if obj is None:
             continue
         try:

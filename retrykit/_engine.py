@@ -7,7 +7,7 @@ read the clock, pass the time in, and act on the :class:`Decision`.
 from __future__ import annotations
 
 from ._backoff import DEFAULT_RNG
-from ._classify import describe, server_delay, status_of
+from ._classify import describe, response_of, server_delay, status_of
 from ._config import Frozen
 
 TYPE_CHECKING = False
@@ -122,8 +122,12 @@ class RetryState:
         self.failures = 0
         self.previous: float | None = None
 
-    def on_failure(self, error: BaseException, now: float, wall: float) -> Decision:
-        """Decide what to do after ``error``; ``now`` is the policy clock, ``wall`` epoch seconds."""
+    def on_failure(self, error: BaseException, now: float, wall: float, retryable: bool | None = None) -> Decision:
+        """Decide what to do after ``error``; ``now`` is the policy clock, ``wall`` epoch seconds.
+
+        ``retryable`` overrides the policy's ``on`` when the caller has already
+        classified the failure (the HTTP adapters do, by method and status table).
+        """
         policy = self.policy
         failures = self.failures
         self.failures = failures + 1
@@ -146,9 +150,11 @@ class RetryState:
                 inherited=inherited,
             )
 
-        if getattr(error, GAVE_UP_MARK, False):
+        if getattr(error, GAVE_UP_MARK, False) or getattr(response_of(error), GAVE_UP_MARK, False):
             return give_up(f"{reason}: an inner retry already gave up on it", inherited=True)
-        if not isinstance(error, Exception) or not policy.should_retry(error):
+        if retryable is None:
+            retryable = isinstance(error, Exception) and policy.should_retry(error)
+        if not retryable or not isinstance(error, Exception):
             hint = table.rule(status).hint if status is not None else None
             return give_up(f"{reason} is not retryable", hint=hint or None)
         # A retryable failure is charged to the budget even when no retry follows:

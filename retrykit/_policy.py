@@ -329,11 +329,11 @@ class _Run:
         self.fn = fn
         self.state = RetryState(policy, self.clock())
 
-    def failed(self, error: BaseException) -> float | None:
+    def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
         state = self.state
         policy = state.policy
-        decision = state.on_failure(error, self.clock(), self.wall())
+        decision = state.on_failure(error, self.clock(), self.wall(), retryable)
         if decision.inherited:
             return None
         event = RetryEvent(

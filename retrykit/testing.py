@@ -6,12 +6,13 @@ import _thread
 import time
 
 from . import _runtime
+from ._server import FlakyServer, Received, Reply, unused_port
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["instant"]
+__all__ = ["FlakyServer", "Received", "Reply", "instant", "unused_port"]
 
 
 class instant:  # noqa: N801 - used like a function: `with instant() as t:`

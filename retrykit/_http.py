@@ -1,0 +1,229 @@
+"""What the HTTP adapters share: which requests may be retried, and one request's retry driver.
+
+Each adapter (requests, httpx, aiohttp, urllib) only sends, reads and sleeps;
+every decision goes through :class:`RequestRetry` and from there to the engine.
+"""
+
+from __future__ import annotations
+
+from ._classify import is_transient
+from ._config import Frozen
+from ._engine import GAVE_UP_MARK
+from ._headers import get_header
+from ._policy import RetryPolicy, _Run, retry
+from .errors import MAX_BODY, APIError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# RFC 9110 9.2.2: these may be repeated without changing the outcome.
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Statuses at which the server provably did not apply the request, whatever the method.
+NOT_APPLIED_STATUSES = frozenset((429,))
+# Failures that happen before a single byte of the request is sent ("module.QualName"
+# along the MRO, and along the causes the clients wrap them in).
+NOT_SENT_ERRORS = frozenset(
+    (
+        "builtins.ConnectionRefusedError",
+        "socket.gaierror",
+        "urllib3.exceptions.NewConnectionError",
+        "urllib3.exceptions.ConnectTimeoutError",
+        "requests.exceptions.ConnectTimeout",
+        "httpx.ConnectError",
+        "httpx.ConnectTimeout",
+        "httpx.PoolTimeout",
+        "aiohttp.client_exceptions.ClientConnectorError",
+        "aiohttp.client_exceptions.ConnectionTimeoutError",
+    )
+)
+DRAIN_LIMIT = MAX_BODY
+
+
+class HTTPOptions(Frozen):
+    """How an adapter treats non-idempotent requests and final error responses."""
+
+    __slots__ = ("idempotency_keys", "retry_non_idempotent", "raise_for_status")
+    _fields = ("idempotency_keys", "retry_non_idempotent", "raise_for_status")
+    idempotency_keys: bool
+    retry_non_idempotent: bool
+    raise_for_status: bool
+
+    def __init__(
+        self, *, idempotency_keys: bool = False, retry_non_idempotent: bool = False, raise_for_status: bool = False
+    ) -> None:
+        for name, value in (
+            ("idempotency_keys", idempotency_keys),
+            ("retry_non_idempotent", retry_non_idempotent),
+            ("raise_for_status", raise_for_status),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+        self._init(
+            idempotency_keys=idempotency_keys,
+            retry_non_idempotent=retry_non_idempotent,
+            raise_for_status=raise_for_status,
+        )
+
+
+def check_policy(policy: object) -> RetryPolicy:
+    if policy is None:
+        return retry
+    if not isinstance(policy, RetryPolicy):
+        raise TypeError(f"policy must be a RetryPolicy or None, got {type(policy).__name__}")
+    return policy
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what it wraps (``__cause__``, ``__context__``, ``.reason``, ``args[0]``), a few levels deep."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo and len(seen) < 12:
+        current = todo.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        for nxt in (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            current.args[0] if current.args else None,
+        ):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+    return seen
+
+
+def was_not_sent(error: BaseException) -> bool:
+    """True if the request provably never left: the connection itself failed."""
+    for cause in _causes(error):
+        for klass in type(cause).__mro__:
+            if f"{klass.__module__}.{klass.__qualname__}" in NOT_SENT_ERRORS:
+                return True
+    return False
+
+
+def mark_gave_up(obj: object) -> None:
+    """Mark a response we gave up on, so a policy around the caller does not retry it again."""
+    try:
+        setattr(obj, GAVE_UP_MARK, True)
+    except (AttributeError, TypeError):
+        pass
+
+
+class RequestRetry:
+    """One logical HTTP request across its attempts: decides, the adapter acts.
+
+    ``check_response`` and ``check_error`` return the seconds to wait before the
+    next attempt, or None: hand the response back / re-raise the error.
+    """
+
+    __slots__ = ("policy", "options", "name", "key", "by_table", "replayable", "run", "final")
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        options: HTTPOptions,
+        method: str,
+        headers: object,
+        *,
+        replayable: bool = True,
+        name: str = "request",
+    ) -> None:
+        self.policy = policy
+        self.options = options
+        self.name = name
+        method = method.upper()
+        has_key = get_header(headers, IDEMPOTENCY_HEADER) is not None
+        self.key: str | None = None
+        if method not in IDEMPOTENT_METHODS and not has_key and options.idempotency_keys:
+            import uuid
+
+            self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
+        self.by_table = (
+            method in IDEMPOTENT_METHODS or has_key or self.key is not None or options.retry_non_idempotent
+        )
+        self.replayable = replayable
+        self.run: _Run | None = None
+        self.final: APIError | None = None
+
+    def extra_headers(self) -> Mapping[str, str]:
+        return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
+
+    def _run(self) -> _Run:
+        if self.run is None:
+            self.run = _Run(self.policy, self.name)
+        return self.run
+
+    def check_response(self, status: int, headers: object) -> float | None:
+        """After a response: seconds to wait before retrying it, or None to hand it back."""
+        table = self.policy.status_table
+        if status < 400 and not table.is_retryable(status):
+            budget = self.policy.budget
+            if budget is not None:
+                budget.record_success()
+            return None
+        run = self._run()
+        error = APIError.from_response(status, None, headers, now=run.wall(), table=table)
+        retryable = (
+            table.is_retryable(status) and self.replayable and (self.by_table or status in NOT_APPLIED_STATUSES)
+        )
+        delay = run.failed(error, retryable)
+        if delay is None:
+            self.final = error
+        return delay
+
+    def check_error(self, error: BaseException) -> float | None:
+        """After a failed attempt that raised: seconds to wait, or None to re-raise."""
+        if not isinstance(error, Exception):
+            return None
+        policy = self.policy
+        retryable = (
+            policy.should_retry(error) and self.replayable and (self.by_table or was_not_sent(error))
+        )
+        return self._run().failed(error, retryable)
+
+    def sleep(self, delay: float) -> None:
+        self._run().sleep(delay)
+
+    async def async_sleep(self, delay: float) -> None:
+        await self._run().async_sleep(delay)
+
+    def final_error(self, status: int, body: bytes | None, headers: object) -> APIError:
+        """The typed error to raise for a final error response, carrying the give-up note."""
+        table = self.policy.status_table
+        error = APIError.from_response(status, body, headers, table=table)
+        if self.final is not None:
+            error.retry_after = self.final.retry_after
+            for note in getattr(self.final, "__notes__", ()):
+                error.add_note(note)
+        setattr(error, GAVE_UP_MARK, True)
+        return error
+
+    def should_raise(self, status: int) -> bool:
+        return self.options.raise_for_status and status >= 400
+
+    def annotate(self, error: BaseException) -> None:
+        """Give a client's own error for the final response the give-up note, and mark it."""
+        if self.final is not None and not getattr(error, GAVE_UP_MARK, False):
+            for note in getattr(self.final, "__notes__", ()):
+                error.add_note(note)
+        mark_gave_up(error)
+
+
+def safe_target(method: str, url: object) -> str:
+    """``GET http://host:port/path`` for logs and notes: no userinfo, no query string (keys live there)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"{method.upper()} {parts.scheme}://{host}{parts.path}"
+    except ValueError:
+        return method.upper()
+
+
+__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "is_transient", "mark_gave_up", "safe_target", "was_not_sent"]

@@ -1,0 +1,93 @@
+"""aiohttp adapter: a client middleware (aiohttp >= 3.12) that retries by a policy (aiohttp is imported here only)."""
+
+from __future__ import annotations
+
+import aiohttp
+import aiohttp.payload
+
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, mark_gave_up, safe_target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from ._policy import RetryPolicy
+
+    Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
+    Middleware = Callable[[aiohttp.ClientRequest, Handler], Awaitable[aiohttp.ClientResponse]]
+
+__all__ = ["middleware"]
+
+
+def _replayable(body: object) -> bool:
+    # Bytes, str, form and JSON bodies are kept in memory; streams and generators are one-shot.
+    return body is None or body == b"" or isinstance(body, aiohttp.payload.BytesPayload)
+
+
+def middleware(
+    policy: RetryPolicy | None = None,
+    *,
+    idempotency_keys: bool = False,
+    retry_non_idempotent: bool = False,
+    raise_for_status: bool = False,
+) -> Middleware:
+    """A client middleware that retries by ``policy`` (default: the spec's).
+
+    For a whole session: ``ClientSession(middlewares=(middleware(),))``; for one
+    request: ``session.get(url, middlewares=(middleware(policy),))``.
+    """
+    retry_policy = check_policy(policy)
+    options = HTTPOptions(
+        idempotency_keys=idempotency_keys, retry_non_idempotent=retry_non_idempotent, raise_for_status=raise_for_status
+    )
+
+    async def retrykit_middleware(request: aiohttp.ClientRequest, handler: Handler) -> aiohttp.ClientResponse:
+        call = RequestRetry(
+            retry_policy,
+            options,
+            request.method,
+            request.headers,
+            replayable=_replayable(request.body),
+            name=f"aiohttp {safe_target(request.method, request.url)}",
+        )
+        if call.key is not None:
+            # aiohttp builds this ClientRequest for the call: the caller's own objects are untouched.
+            request.headers[IDEMPOTENCY_HEADER] = call.key
+        while True:
+            try:
+                response = await handler(request)
+            except Exception as error:
+                delay = call.check_error(error)
+                if delay is None:
+                    raise
+            else:
+                delay = call.check_response(response.status, response.headers)
+                if delay is None:
+                    if call.final is not None:
+                        mark_gave_up(response)
+                    if call.should_raise(response.status):
+                        payload = await _drain(response)
+                        raise call.final_error(response.status, payload, response.headers)
+                    return response
+                await _drain(response)
+            await call.async_sleep(delay)
+
+    return retrykit_middleware
+
+
+async def _drain(response: aiohttp.ClientResponse) -> bytes:
+    """Read up to 64 KiB, then release the connection, even if the call is cancelled meanwhile."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= DRAIN_LIMIT:
+            chunk = await response.content.readany()
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except Exception:
+        pass
+    finally:
+        response.release()
+    return b"".join(chunks)

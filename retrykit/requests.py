@@ -1,0 +1,116 @@
+"""requests adapter: a ``Session`` whose every request is retried by a policy (requests is imported here only)."""
+
+from __future__ import annotations
+
+import requests
+import requests.adapters
+
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, mark_gave_up, safe_target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._policy import RetryPolicy
+
+__all__ = ["RetryAdapter", "session"]
+
+
+class RetryAdapter(requests.adapters.HTTPAdapter):
+    """An ``HTTPAdapter`` that retries by a retrykit policy (urllib3's own retries stay off).
+
+    Extra keyword arguments go to ``HTTPAdapter`` (``pool_maxsize``, ``pool_block``, ...).
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        idempotency_keys: bool = False,
+        retry_non_idempotent: bool = False,
+        raise_for_status: bool = False,
+        **adapter_kwargs: Any,
+    ) -> None:
+        self.policy = check_policy(policy)
+        self.options = HTTPOptions(
+            idempotency_keys=idempotency_keys,
+            retry_non_idempotent=retry_non_idempotent,
+            raise_for_status=raise_for_status,
+        )
+        super().__init__(**adapter_kwargs)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        body: Any = request.body
+        # A file-like body can be replayed from where it started; a generator cannot.
+        rewind = body.tell() if hasattr(body, "seek") and hasattr(body, "tell") else None
+        replayable = body is None or isinstance(body, (bytes, str)) or rewind is not None
+        method = request.method or "GET"
+        call = RequestRetry(
+            self.policy,
+            self.options,
+            method,
+            request.headers,
+            replayable=replayable,
+            name=f"requests {safe_target(method, request.url)}",
+        )
+        prepared = request
+        if call.key is not None:
+            prepared = request.copy()  # never modify the caller's request
+            prepared.headers[IDEMPOTENCY_HEADER] = call.key
+        first = True
+        while True:
+            if rewind is not None and not first:
+                body.seek(rewind)
+            first = False
+            try:
+                response = super().send(prepared, *args, **kwargs)
+            except Exception as error:
+                delay = call.check_error(error)
+                if delay is None:
+                    raise
+            else:
+                delay = call.check_response(response.status_code, response.headers)
+                if delay is None:
+                    if call.final is not None:
+                        mark_gave_up(response)
+                    if call.should_raise(response.status_code):
+                        payload = response.raw.read(DRAIN_LIMIT + 1, decode_content=True) if response.raw else b""
+                        response.close()
+                        raise call.final_error(response.status_code, payload, response.headers)
+                    return response
+                _release(response)
+            call.sleep(delay)
+
+
+def _release(response: requests.Response) -> None:
+    """Drain up to 64 KiB so the pooled connection can be reused, then release it."""
+    try:
+        if response.raw is not None:
+            response.raw.read(DRAIN_LIMIT, decode_content=False)
+    except Exception:  # a broken body must not stop the retry
+        pass
+    finally:
+        response.close()
+
+
+def session(
+    policy: RetryPolicy | None = None,
+    *,
+    session: requests.Session | None = None,
+    idempotency_keys: bool = False,
+    retry_non_idempotent: bool = False,
+    raise_for_status: bool = False,
+    **adapter_kwargs: Any,
+) -> requests.Session:
+    """A ``requests.Session`` (a new one, or ``session``) that retries every request by ``policy``."""
+    target = session if session is not None else requests.Session()
+    adapter = RetryAdapter(
+        policy,
+        idempotency_keys=idempotency_keys,
+        retry_non_idempotent=retry_non_idempotent,
+        raise_for_status=raise_for_status,
+        **adapter_kwargs,
+    )
+    target.mount("http://", adapter)
+    target.mount("https://", adapter)
+    return target

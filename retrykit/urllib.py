@@ -1,0 +1,108 @@
+"""urllib adapter: ``urlopen`` with the standard library's signature, retried by a policy."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from ._http import DRAIN_LIMIT, HTTPOptions, RequestRetry, check_policy, safe_target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+    from http.client import HTTPResponse
+
+    from ._policy import RetryPolicy
+
+__all__ = ["urlopen"]
+
+_NO_TIMEOUT = object()
+
+
+def _replayable(data: object) -> bool:
+    return data is None or isinstance(data, (bytes, bytearray, memoryview))
+
+
+def urlopen(
+    url: str | urllib.request.Request,
+    data: bytes | None = None,
+    timeout: float | object = _NO_TIMEOUT,
+    *,
+    context: ssl.SSLContext | None = None,
+    policy: RetryPolicy | None = None,
+    idempotency_keys: bool = False,
+    retry_non_idempotent: bool = False,
+    raise_for_status: bool = False,
+) -> HTTPResponse:
+    """``urllib.request.urlopen``, retried by ``policy`` (default: the spec's).
+
+    Returns the response like the standard library. An error status left after
+    the retries raises ``urllib.error.HTTPError`` as urllib does (with retrykit's
+    note), or the typed :class:`retrykit.errors.APIError` with
+    ``raise_for_status=True``. The caller's ``Request`` is never modified.
+    """
+    retry_policy = check_policy(policy)
+    options = HTTPOptions(
+        idempotency_keys=idempotency_keys, retry_non_idempotent=retry_non_idempotent, raise_for_status=raise_for_status
+    )
+    original = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
+    body = data if data is not None else original.data
+    headers = {**original.headers, **original.unredirected_hdrs}
+    method = getattr(original, "method", None) or ("POST" if body is not None else "GET")
+    call = RequestRetry(
+        retry_policy,
+        options,
+        method,
+        headers,
+        replayable=_replayable(body),
+        name=f"urlopen {safe_target(method, original.full_url)}",
+    )
+    request = urllib.request.Request(
+        original.full_url,
+        data=body,
+        headers={**headers, **call.extra_headers()},
+        origin_req_host=original.origin_req_host,
+        unverifiable=original.unverifiable,
+        method=method,
+    )
+    if context is not None:
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    else:
+        opener = urllib.request.build_opener()
+    while True:
+        try:
+            if timeout is _NO_TIMEOUT:
+                response: HTTPResponse = opener.open(request)
+            else:
+                response = opener.open(request, timeout=timeout)  # type: ignore[arg-type]
+        except urllib.error.HTTPError as error:
+            delay = call.check_response(error.code, error.headers)
+            if delay is None:
+                if call.should_raise(error.code):
+                    payload = error.read(DRAIN_LIMIT + 1) if error.fp is not None else b""
+                    error.close()
+                    raise call.final_error(error.code, payload, error.headers) from None
+                call.annotate(error)
+                raise
+            _release(error)
+        except Exception as error:
+            delay = call.check_error(error)
+            if delay is None:
+                raise
+        else:
+            delay = call.check_response(response.status, response.headers)
+            if delay is None:
+                return response
+            _release(response)
+        call.sleep(delay)
+
+
+def _release(response: object) -> None:
+    """Drain up to 64 KiB so the connection can be reused, then close the response."""
+    try:
+        if getattr(response, "fp", True) is not None:
+            response.read(DRAIN_LIMIT)  # type: ignore[attr-defined]
+    except Exception:  # a broken body must not stop the retry
+        pass
+    finally:
+        response.close()  # type: ignore[attr-defined]

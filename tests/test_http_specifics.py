@@ -1,0 +1,175 @@
+"""Client-specific behaviour of the adapters: pools, per-request policies, urllib's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import urllib.error
+import urllib.request
+
+import aiohttp
+import httpx
+import pytest
+import requests
+
+import retrykit.aiohttp
+import retrykit.httpx
+import retrykit.requests
+import retrykit.urllib
+from retrykit import Backoff, RetryPolicy
+from retrykit.testing import FlakyServer, Reply, instant
+
+FAST = RetryPolicy(backoff=Backoff(jitter=0), retry_after_jitter=0)
+FIVE_FAILURES = [Reply.error(503, "x" * 100_000) for _ in range(5)]  # bodies bigger than the drain limit
+
+
+def test_requests_pool_of_one_does_not_stall() -> None:
+    with FlakyServer(FIVE_FAILURES) as server, instant():
+        s = retrykit.requests.session(FAST, pool_connections=1, pool_maxsize=1, pool_block=True)
+        assert s.get(server.url, timeout=5).status_code == 200
+        assert s.get(server.url, timeout=5).status_code == 200
+    assert len(server.requests) == 7
+
+
+def test_httpx_pool_of_one_does_not_stall() -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    transport = retrykit.httpx.RetryTransport(FAST, httpx.HTTPTransport(limits=limits))
+    with FlakyServer(FIVE_FAILURES) as server, instant(), httpx.Client(transport=transport, timeout=httpx.Timeout(5, pool=2)) as c:
+        assert c.get(server.url).status_code == 200
+        assert c.get(server.url).status_code == 200
+
+
+def test_httpx_async_pool_of_one_does_not_stall() -> None:
+    async def main(url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=1)
+        transport = retrykit.httpx.AsyncRetryTransport(FAST, httpx.AsyncHTTPTransport(limits=limits))
+        async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5, pool=2)) as c:
+            return [(await c.get(url)).status_code, (await c.get(url)).status_code]
+
+    with FlakyServer(FIVE_FAILURES) as server, instant():
+        assert asyncio.run(main(server.url)) == [200, 200]
+
+
+def test_aiohttp_pool_of_one_does_not_stall() -> None:
+    async def main(url: str) -> list[int]:
+        connector = aiohttp.TCPConnector(limit=1)
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with aiohttp.ClientSession(
+            connector=connector, middlewares=(retrykit.aiohttp.middleware(FAST),), timeout=timeout
+        ) as s:
+            statuses = []
+            for _ in range(2):
+                async with s.get(url) as r:
+                    statuses.append(r.status)
+            return statuses
+
+    with FlakyServer(FIVE_FAILURES) as server, instant():
+        assert asyncio.run(main(server.url)) == [200, 200]
+
+
+def test_aiohttp_cancelled_during_the_wait_releases_the_connection() -> None:
+    slow = RetryPolicy(backoff=Backoff(base=30, cap=30, jitter=0))
+
+    async def main(url: str) -> None:
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector, middlewares=(retrykit.aiohttp.middleware(slow),)) as s:
+            task = asyncio.ensure_future(s.get(url))
+            await asyncio.sleep(0.3)  # the first 503 came back; the middleware now waits 30 s
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with s.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:  # the pool's one slot is free
+                assert r.status == 200
+
+    with FlakyServer([Reply.error(503)]) as server:
+        asyncio.run(main(server.url))
+
+
+def test_httpx_per_request_policy_in_extensions() -> None:
+    transport = retrykit.httpx.RetryTransport(FAST)
+    with FlakyServer([Reply.error(503), Reply.error(503)]) as server, instant(), httpx.Client(transport=transport) as c:
+        r = c.get(server.url, extensions={"retrykit": FAST.replace(max_retries=1)})
+    assert r.status_code == 503
+    assert len(server.requests) == 2
+
+
+def test_httpx_rejects_a_bad_extension() -> None:
+    with FlakyServer() as server, httpx.Client(transport=retrykit.httpx.RetryTransport()) as c:
+        with pytest.raises(TypeError, match="RetryPolicy"):
+            c.get(server.url, extensions={"retrykit": 3})
+
+
+def test_aiohttp_per_request_middleware() -> None:
+    async def main(url: str) -> int:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(url, middlewares=(retrykit.aiohttp.middleware(FAST),)) as r:
+                return r.status
+
+    with FlakyServer([Reply.error(502)]) as server, instant():
+        assert asyncio.run(main(server.url)) == 200
+
+
+def test_httpx_never_modifies_the_callers_request() -> None:
+    transport = retrykit.httpx.RetryTransport(FAST, idempotency_keys=True)
+    with FlakyServer([Reply.error(503)]) as server, instant(), httpx.Client(transport=transport) as c:
+        request = c.build_request("POST", server.url, content=b"x")
+        c.send(request)
+    assert "idempotency-key" not in request.headers
+    assert server.requests[0].header("Idempotency-Key") == server.requests[1].header("Idempotency-Key")
+
+
+def test_requests_never_modifies_the_callers_prepared_request() -> None:
+    s = retrykit.requests.session(FAST, idempotency_keys=True)
+    with FlakyServer([Reply.error(503)]) as server, instant():
+        prepared = requests.Request("POST", server.url, data=b"x").prepare()
+        assert s.send(prepared).status_code == 200
+    assert "Idempotency-Key" not in prepared.headers
+
+
+def test_requests_replays_a_seekable_file_body() -> None:
+    s = retrykit.requests.session(FAST, retry_non_idempotent=True)
+    with FlakyServer([Reply.error(503)]) as server, instant():
+        assert s.post(server.url, data=io.BytesIO(b"file body")).status_code == 200
+    assert [r.body for r in server.requests] == [b"file body", b"file body"]
+
+
+def test_requests_existing_session_and_raise_for_status_inside_retry() -> None:
+    existing = requests.Session()
+    s = retrykit.requests.session(FAST, session=existing)
+    assert s is existing
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server, instant():
+
+        @FAST
+        def fetch() -> None:
+            s.get(server.url).raise_for_status()  # a new HTTPError, but its response was given up on
+
+        with pytest.raises(requests.HTTPError):
+            fetch()
+    assert len(server.requests) == 6
+
+
+def test_urllib_raises_httperror_like_the_standard_library() -> None:
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server, instant():
+        with pytest.raises(urllib.error.HTTPError) as info:
+            retrykit.urllib.urlopen(server.url, policy=FAST)
+    assert info.value.code == 503
+    assert "after 6 attempts" in info.value.__notes__[0]
+    info.value.close()
+
+
+def test_urllib_never_modifies_the_callers_request() -> None:
+    request = urllib.request.Request("http://127.0.0.1:1/", data=b"x", method="POST")
+    with FlakyServer([Reply.error(503)]) as server, instant():
+        request.full_url = server.url
+        with retrykit.urllib.urlopen(request, policy=FAST, idempotency_keys=True) as r:
+            assert r.status == 200
+    assert not request.has_header("Idempotency-key")
+
+
+def test_adapter_options_are_validated() -> None:
+    with pytest.raises(TypeError, match="idempotency_keys"):
+        retrykit.requests.session(idempotency_keys="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="policy"):
+        retrykit.httpx.RetryTransport(policy=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="raise_for_status"):
+        retrykit.aiohttp.middleware(raise_for_status=1)  # type: ignore[arg-type]
