@@ -1,4 +1,4 @@
-"""Command line: ``python -m retrykit schedule`` (and, with the HTTP adapters, ``demo``)."""
+"""Command line: ``python -m retrykit demo`` (retries against a local flaky API) and ``schedule``."""
 
 from __future__ import annotations
 
@@ -29,9 +29,81 @@ def schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+# The demo runs the spec's schedule at this fraction of real time, so it ends in seconds.
+DEMO_SCALE = 0.1
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Call a local server that fails like the spec's API, with the standard library only."""
+    import time
+
+    from ._engine import RetryEvent
+    from .errors import APIError
+    from .testing import FlakyServer, Reply
+    from .urllib import urlopen
+
+    scale = args.scale
+    backoff = Backoff(base=1.0 * scale, cap=30.0 * scale, jitter=1.0 * scale)
+
+    def show(event: RetryEvent) -> None:
+        print(f"    attempt {event.attempt}/{event.max_attempts} failed: {event.reason}; waiting {event.delay:.2f} s")
+
+    policy = RetryPolicy(backoff=backoff, retry_after_jitter=1.0 * scale, on_retry=show, log=False)
+    script = [
+        Reply.error(429, "Rate limit exceeded. Please slow down.", type="rate_limit_error", code="rate_limit_exceeded", retry_after=1),
+        Reply.error(500, "Internal error", type="server_error", code="internal_error"),
+        Reply.dropped(),
+        Reply.error(503, "Overloaded", type="server_error", code="overloaded"),
+        Reply(200, {"id": "task-1", "status": "done"}),
+        Reply.error(401, "Invalid API key", type="authentication_error", code="invalid_api_key"),
+        Reply.error(402, "Insufficient credits", type="billing_error", code="insufficient_credits"),
+        Reply.error(503, "Overloaded", type="server_error", code="overloaded"),
+        Reply(200, {"id": "img-7", "status": "queued"}),
+    ]
+    print(f"retrykit demo: a local API on 127.0.0.1 that fails like the spec says; backoff scaled to {scale:g}x real time")
+    print(f"policy: {policy.max_attempts} attempts, delay = min({backoff.base:g} * 2**n, {backoff.cap:g}) + uniform[0, {backoff.jitter:g}) s; Retry-After honoured as sent\n")
+    outcomes: list[str] = []
+    started = time.monotonic()
+    with FlakyServer(script) as server:
+        calls = [
+            ("GET /v1/tasks/task-1 (429, 500, dropped connection, 503, then 200)", "GET", "/v1/tasks/task-1", None, {}),
+            ("GET /v1/tasks/task-2 with a bad API key (401)", "GET", "/v1/tasks/task-2", None, {}),
+            ("POST /v1/images (402: out of credits)", "POST", "/v1/images", b'{"prompt": "a cat"}', {"idempotency_keys": True}),
+            ("POST /v1/images with an idempotency key (503, then 200)", "POST", "/v1/images", b'{"prompt": "a cat"}', {"idempotency_keys": True}),
+        ]
+        for title, method, path, body, options in calls:
+            print(f"-> {title}")
+            import urllib.request
+
+            request = urllib.request.Request(
+                server.url + path, data=body, method=method, headers={"Authorization": "Bearer sk-demo-not-shown"}
+            )
+            t0 = time.monotonic()
+            try:
+                with urlopen(request, timeout=5, policy=policy, raise_for_status=True, **options) as response:
+                    text = response.read().decode()
+                print(f"    OK {response.status} after {time.monotonic() - t0:.2f} s: {text}")
+                outcomes.append("ok")
+            except APIError as error:
+                print(f"    gave up: {type(error).__name__}: {error}")
+                print(f"    how to fix: {error.hint}")
+                outcomes.append(type(error).__name__)
+            print()
+        keys = {r.header("Idempotency-Key") for r in server.requests[-2:]}
+        total = len(server.requests)
+    print(f"summary: {len(calls)} calls, {total} HTTP requests, {time.monotonic() - started:.1f} s in all")
+    print(f"  outcomes: {', '.join(outcomes)}")
+    print(f"  the retried POST sent one Idempotency-Key on both attempts: {len(keys) == 1}")
+    print("  fatal statuses (401, 402) made exactly one request each; no header value was ever printed or logged")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retrykit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    dem = commands.add_parser("demo", help="retry calls to a local server that fails like the spec's API")
+    dem.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"backoff time scale (default {DEMO_SCALE:g})")
+    dem.set_defaults(run=demo)
     sched = commands.add_parser("schedule", help="print the default backoff schedule as a table")
     sched.add_argument("--retries", type=int, default=5, help="max_retries (default 5)")
     sched.add_argument("--base", type=float, default=1.0)

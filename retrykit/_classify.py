@@ -180,4 +180,4 @@ def describe(error: BaseException, status: int | None, table: StatusTable) -> st
         return f"HTTP {status} {meaning}" if meaning else f"HTTP {status}"
     cls = type(error)
     module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module.partition('.')[0]}.{cls.__qualname__}"
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
