@@ -36,6 +36,7 @@ DEMO_SCALE = 0.1
 def demo(args: argparse.Namespace) -> int:
     """Call a local server that fails like the spec's API, with the standard library only."""
     import time
+    import urllib.request
 
     from ._engine import RetryEvent
     from .errors import APIError
@@ -66,21 +67,19 @@ def demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with FlakyServer(script) as server:
         calls = [
-            ("GET /v1/tasks/task-1 (429, 500, dropped connection, 503, then 200)", "GET", "/v1/tasks/task-1", None, {}),
-            ("GET /v1/tasks/task-2 with a bad API key (401)", "GET", "/v1/tasks/task-2", None, {}),
-            ("POST /v1/images (402: out of credits)", "POST", "/v1/images", b'{"prompt": "a cat"}', {"idempotency_keys": True}),
-            ("POST /v1/images with an idempotency key (503, then 200)", "POST", "/v1/images", b'{"prompt": "a cat"}', {"idempotency_keys": True}),
+            ("GET /v1/tasks/task-1 (429, 500, dropped connection, 503, then 200)", "GET", "/v1/tasks/task-1", None),
+            ("GET /v1/tasks/task-2 with a bad API key (401)", "GET", "/v1/tasks/task-2", None),
+            ("POST /v1/images (402: out of credits)", "POST", "/v1/images", b'{"prompt": "a cat"}'),
+            ("POST /v1/images with an idempotency key (503, then 200)", "POST", "/v1/images", b'{"prompt": "a cat"}'),
         ]
-        for title, method, path, body, options in calls:
+        for title, method, path, body in calls:
             print(f"-> {title}")
-            import urllib.request
-
             request = urllib.request.Request(
                 server.url + path, data=body, method=method, headers={"Authorization": "Bearer sk-demo-not-shown"}
             )
             t0 = time.monotonic()
             try:
-                with urlopen(request, timeout=5, policy=policy, raise_for_status=True, **options) as response:
+                with urlopen(request, timeout=5, policy=policy, raise_for_status=True, idempotency_keys=True) as response:
                     text = response.read().decode()
                 print(f"    OK {response.status} after {time.monotonic() - t0:.2f} s: {text}")
                 outcomes.append("ok")
