@@ -111,12 +111,38 @@ def response_of(error: BaseException) -> object:
         return None
 
 
-def status_of(error: BaseException) -> int | None:
-    """The HTTP status an exception carries (on itself or its ``.response``), or None."""
+_UNKNOWN: object = object()
+
+# Everything the classifier may read off an exception.
+_READ_ATTRIBUTES = (*STATUS_ATTRIBUTES, "response", "headers", "retry_after", "__retrykit_gave_up__")
+_bare_types: dict[type, bool] = {}
+
+
+def is_bare(error: BaseException) -> bool:
+    """True if ``error`` carries none of the attributes the classifier reads.
+
+    Exists only for speed on the retry path: a plain ``ConnectionResetError`` has
+    no status, response, headers or mark, and proving that with one cached class
+    check and one dict test beats seven failing ``getattr`` calls.
+    """
+    cls = type(error)
+    bare = _bare_types.get(cls)
+    if bare is None:
+        bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
+        _bare_types[cls] = bare
+    return bare and not error.__dict__
+
+
+def status_of(error: BaseException, response: object = _UNKNOWN) -> int | None:
+    """The HTTP status an exception carries (on itself or its ``.response``), or None.
+
+    ``response`` may be passed when the caller already looked it up.
+    """
     found, status = _status_on(error)
     if found:
         return status
-    response = response_of(error)
+    if response is _UNKNOWN:
+        response = response_of(error)
     if response is not None:
         return _status_on(response)[1]
     return None
@@ -132,9 +158,13 @@ def is_transient(error: BaseException, table: StatusTable | None = None) -> bool
     """
     if not isinstance(error, Exception):
         return False
-    status = status_of(error)
+    return transient_with_status(error, status_of(error), DEFAULT_STATUS_TABLE if table is None else table)
+
+
+def transient_with_status(error: BaseException, status: int | None, table: StatusTable) -> bool:
+    """:func:`is_transient` for a caller (the engine) that already knows the error's status."""
     if status is not None:
-        return (DEFAULT_STATUS_TABLE if table is None else table).is_retryable(status)
+        return table.is_retryable(status)
     verdict = _verdict_for_type(type(error))
     if type(verdict) is str:
         try:
@@ -145,7 +175,7 @@ def is_transient(error: BaseException, table: StatusTable | None = None) -> bool
     return verdict is True
 
 
-def server_delay(error: BaseException, status: int | None, wall: float) -> float | None:
+def server_delay(error: BaseException, status: int | None, wall: float, response: object = _UNKNOWN) -> float | None:
     """Seconds the server asked us to wait before retrying ``error``, or None.
 
     From a numeric ``.retry_after`` attribute (retrykit's own errors carry one), else
@@ -157,7 +187,7 @@ def server_delay(error: BaseException, status: int | None, wall: float) -> float
         value = None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return float(value)
-    for obj in (error, response_of(error)):
+    for obj in (error, response_of(error) if response is _UNKNOWN else response):
         if obj is None:
             continue
         try:

@@ -7,12 +7,13 @@ read the clock, pass the time in, and act on the :class:`Decision`.
 from __future__ import annotations
 
 from ._backoff import DEFAULT_RNG
-from ._classify import describe, response_of, server_delay, status_of
+from ._classify import describe, is_bare, is_transient, response_of, server_delay, status_of, transient_with_status
 from ._config import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._policy import RetryPolicy
+    from ._status import StatusTable
 
 # Set on an exception once a policy has given up on it, so an outer policy
 # re-raises it at once instead of retrying a failure that was already retried.
@@ -68,19 +69,23 @@ class RetryEvent(Frozen):
 
 
 class Decision:
-    """The engine's answer for one failure: retry after ``delay`` seconds, or give up because ``stop``."""
+    """The engine's answer for one failure: retry after ``delay`` seconds, or give up because ``stop``.
 
-    __slots__ = ("retry", "delay", "attempt", "elapsed", "reason", "status", "stop", "hint", "inherited")
+    Text (``reason``, ``stop``, the note) is built only when asked for: a retry
+    that nobody logs or hooks costs no string formatting.
+    """
+
+    __slots__ = ("retry", "delay", "attempt", "elapsed", "error", "status", "table", "_stop", "hint", "inherited")
 
     def __init__(
         self,
-        *,
         retry: bool,
         delay: float | None,
         attempt: int,
         elapsed: float,
-        reason: str,
+        error: BaseException,
         status: int | None,
+        table: StatusTable,
         stop: str | None = None,
         hint: str | None = None,
         inherited: bool = False,
@@ -89,11 +94,22 @@ class Decision:
         self.delay = delay
         self.attempt = attempt
         self.elapsed = elapsed
-        self.reason = reason
+        self.error = error
         self.status = status
-        self.stop = stop
+        self.table = table
+        self._stop = stop
         self.hint = hint
         self.inherited = inherited
+
+    @property
+    def reason(self) -> str:
+        """What failed, without secrets: ``HTTP 503 Service Unavailable``, ``ConnectionResetError``."""
+        return describe(self.error, self.status, self.table)
+
+    @property
+    def stop(self) -> str | None:
+        """Why the policy gives up (None when it retries)."""
+        return None if self._stop is None else self._stop.replace("{reason}", self.reason)
 
     def note(self, function: str) -> str:
         """The PEP 678 note added to the exception when the policy gives up."""
@@ -114,13 +130,14 @@ class RetryState:
     ``max_retry_after``, the deadline, and the retry budget.
     """
 
-    __slots__ = ("policy", "start", "failures", "previous")
+    __slots__ = ("policy", "start", "failures", "previous", "_retry")
 
     def __init__(self, policy: RetryPolicy, start: float) -> None:
         self.policy = policy
         self.start = start
         self.failures = 0
         self.previous: float | None = None
+        self._retry: Decision | None = None
 
     def on_failure(self, error: BaseException, now: float, wall: float, retryable: bool | None = None) -> Decision:
         """Decide what to do after ``error``; ``now`` is the policy clock, ``wall`` epoch seconds.
@@ -130,45 +147,42 @@ class RetryState:
         """
         policy = self.policy
         failures = self.failures
-        self.failures = failures + 1
-        attempt = failures + 1
-        elapsed = max(0.0, now - self.start)
-        status = status_of(error)
+        self.failures = attempt = failures + 1
+        elapsed = now - self.start
+        if elapsed < 0.0:
+            elapsed = 0.0
         table = policy.status_table
-        reason = describe(error, status, table)
+        bare = is_bare(error)
+        response = None if bare else response_of(error)
+        status = None if bare else status_of(error, response)
 
-        def give_up(stop: str, *, hint: str | None = None, inherited: bool = False) -> Decision:
-            return Decision(
-                retry=False,
-                delay=None,
-                attempt=attempt,
-                elapsed=elapsed,
-                reason=reason,
-                status=status,
-                stop=stop,
-                hint=hint,
-                inherited=inherited,
-            )
-
-        if getattr(error, GAVE_UP_MARK, False) or getattr(response_of(error), GAVE_UP_MARK, False):
-            return give_up(f"{reason}: an inner retry already gave up on it", inherited=True)
-        if retryable is None:
-            retryable = isinstance(error, Exception) and policy.should_retry(error)
-        if not retryable or not isinstance(error, Exception):
+        if not bare and (getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False)):
+            stop = "{reason}: an inner retry already gave up on it"
+            return Decision(False, None, attempt, elapsed, error, status, table, stop, inherited=True)
+        if not isinstance(error, Exception):  # KeyboardInterrupt, CancelledError...: never, whatever `on` says
+            retryable = False
+        elif retryable is None:
+            if policy.on is is_transient:  # the default: reuse the status looked up above
+                retryable = transient_with_status(error, status, table)
+            else:
+                retryable = policy.should_retry(error)
+        if not retryable:
             hint = table.rule(status).hint if status is not None else None
-            return give_up(f"{reason} is not retryable", hint=hint or None)
+            return Decision(False, None, attempt, elapsed, error, status, table, "{reason} is not retryable", hint or None)
         # A retryable failure is charged to the budget even when no retry follows:
         # the budget measures how the server is doing, not what this call does next.
         budget = policy.budget
         budget_allows = budget is None or budget.record_failure()
         if failures >= policy.max_retries:
-            return give_up(f"{reason}; no retries left (max_retries={policy.max_retries})")
+            stop = f"{{reason}}; no retries left (max_retries={policy.max_retries})"
+            return Decision(False, None, attempt, elapsed, error, status, table, stop)
 
-        asked = server_delay(error, status, wall)
+        asked = None if bare else server_delay(error, status, wall, response)
         if asked is not None:
             limit = policy.max_retry_after
             if limit is not None and asked > limit:
-                return give_up(f"{reason}; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s")
+                stop = f"{{reason}}; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s"
+                return Decision(False, None, attempt, elapsed, error, status, table, stop)
             jitter = policy.retry_after_jitter
             delay = asked + jitter * (policy.rng or DEFAULT_RNG).random() if jitter else asked
         else:
@@ -176,10 +190,22 @@ class RetryState:
 
         deadline = policy.deadline
         if deadline is not None and elapsed + delay > deadline:
-            return give_up(f"{reason}; waiting {delay:.2f} s more would pass the {deadline:g} s deadline")
+            stop = f"{{reason}}; waiting {delay:.2f} s more would pass the {deadline:g} s deadline"
+            return Decision(False, None, attempt, elapsed, error, status, table, stop)
         if not budget_allows:
-            return give_up(f"{reason}; the retry budget is exhausted (too many failures across calls)")
+            stop = "{reason}; the retry budget is exhausted (too many failures across calls)"
+            return Decision(False, None, attempt, elapsed, error, status, table, stop)
 
         self.previous = delay
-        return Decision(retry=True, delay=delay, attempt=attempt, elapsed=elapsed, reason=reason, status=status)
-
+        # One call's retry decisions reuse one object: a retry path that allocates
+        # nothing per attempt (a give-up, rare by comparison, gets a fresh one).
+        decision = self._retry
+        if decision is None:
+            self._retry = Decision(True, delay, attempt, elapsed, error, status, table)
+            return self._retry
+        decision.delay = delay
+        decision.attempt = attempt
+        decision.elapsed = elapsed
+        decision.error = error
+        decision.status = status
+        return decision

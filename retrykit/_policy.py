@@ -6,9 +6,9 @@ import time
 
 from . import _runtime
 from ._backoff import Backoff
-from ._classify import is_transient
+from ._classify import is_bare, is_transient
 from ._config import Frozen, callable_or_none, count, number, optional_number
-from ._engine import GAVE_UP_MARK, RetryEvent, RetryState
+from ._engine import GAVE_UP_MARK, Decision, RetryEvent, RetryState
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
 TYPE_CHECKING = False
@@ -287,7 +287,7 @@ def _name_of(fn: object) -> str:
 _logger: Any = None
 
 
-def _log_retry(event: RetryEvent) -> None:
+def _log_retry(fn: object, decision: Decision, max_attempts: int) -> None:
     """Log one retry on the "retrykit" logger: one line, no header values, no messages."""
     global _logger
     if _logger is None:  # logging is imported on the first retry, not at start-up
@@ -297,11 +297,11 @@ def _log_retry(event: RetryEvent) -> None:
     if _logger.isEnabledFor(30):  # logging.WARNING
         _logger.warning(
             "%s failed on attempt %d/%d (%s); retrying in %.2f s",
-            event.function,
-            event.attempt,
-            event.max_attempts,
-            event.reason,
-            event.delay,
+            _name_of(fn),
+            decision.attempt,
+            max_attempts,
+            decision.reason,
+            decision.delay,
         )
 
 
@@ -333,31 +333,36 @@ class _Run:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
         state = self.state
         policy = state.policy
-        decision = state.on_failure(error, self.clock(), self.wall(), retryable)
+        # Wall time matters only for an HTTP-date Retry-After, which a bare error cannot carry.
+        wall = 0.0 if is_bare(error) else self.wall()
+        decision = state.on_failure(error, self.clock(), wall, retryable)
+        if decision.retry:
+            # Events and log text are built only for someone who listens.
+            if policy.on_retry is not None:
+                policy.on_retry(self._event(decision))
+            if policy.log:
+                _log_retry(self.fn, decision, policy.max_retries + 1)
+            return decision.delay
         if decision.inherited:
             return None
-        event = RetryEvent(
+        error.add_note(decision.note(_name_of(self.fn)))
+        setattr(error, GAVE_UP_MARK, True)
+        if policy.on_giveup is not None:
+            policy.on_giveup(self._event(decision))
+        return None
+
+    def _event(self, decision: Decision) -> RetryEvent:
+        return RetryEvent(
             function=_name_of(self.fn),
             attempt=decision.attempt,
-            max_attempts=policy.max_retries + 1,
+            max_attempts=self.state.policy.max_retries + 1,
             delay=decision.delay,
             elapsed=decision.elapsed,
-            error=error,
+            error=decision.error,
             reason=decision.reason,
             status=decision.status,
             stop=decision.stop,
         )
-        if decision.retry:
-            if policy.on_retry is not None:
-                policy.on_retry(event)
-            if policy.log:
-                _log_retry(event)
-            return decision.delay
-        error.add_note(decision.note(event.function))
-        setattr(error, GAVE_UP_MARK, True)
-        if policy.on_giveup is not None:
-            policy.on_giveup(event)
-        return None
 
     def succeeded(self) -> None:
         budget = self.state.policy.budget

@@ -1,0 +1,279 @@
+"""retrykit against tenacity, backoff and stamina, in one run: success path, retry path, memory, import time.
+
+Run: python benchmarks/bench_hotpath.py   (after: pip install -e '.[bench]')
+Policy everywhere: up to 5 retries (6 attempts), exponential backoff, retry on any Exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import backoff
+import stamina
+import tenacity
+
+import retrykit
+from retrykit import Backoff, RetryPolicy, is_transient
+
+REPEATS = 7
+
+# Retry logging sent nowhere, for every library alike.
+stamina.instrumentation.set_on_retry_hooks([])
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    libs = ", ".join(f"{n} {version(n)}" for n in ("tenacity", "backoff", "stamina"))
+    return f"Python {platform.python_version()} on {platform.machine()}, {libs}, retrykit {retrykit.__version__}"
+
+
+# -- the contenders: each wraps `fn` with "6 attempts, exponential backoff, any Exception" ----------
+
+
+def hand_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What a careful person writes by hand: the baseline."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(6):
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                if attempt == 5:
+                    raise
+                time.sleep(min(2**attempt, 30) + random.random())
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def hand_loop_async(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(6):
+            try:
+                return await fn(*args, **kwargs)
+            except Exception:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(min(2**attempt, 30) + random.random())
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+RETRYKIT = RetryPolicy(on=Exception, log=False)
+CONTENDERS_SYNC: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "hand-written loop": hand_loop,
+    "retrykit": RETRYKIT,
+    "backoff": backoff.on_exception(backoff.expo, Exception, max_tries=6, logger=None),
+    "stamina": stamina.retry(on=Exception, attempts=6),
+    "tenacity": tenacity.retry(stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(), reraise=True),
+}
+CONTENDERS_ASYNC = {**CONTENDERS_SYNC, "hand-written loop": hand_loop_async}
+
+
+def measure(stmt: Callable[[], object], number: int) -> list[float]:
+    """ns per call for each of REPEATS runs of `number` calls."""
+    timer = timeit.Timer(stmt)
+    return [t / number * 1e9 for t in timer.repeat(repeat=REPEATS, number=number)]
+
+
+def row(name: str, samples: list[float], ref: dict[str, float]) -> str:
+    med = statistics.median(samples)
+    ratios = "  ".join(f"{med / v:6.2f}x {k}" for k, v in ref.items())
+    return f"  {name:<18} median {med:>10.0f} ns   min {min(samples):>10.0f}   max {max(samples):>10.0f}   {ratios}"
+
+
+def success_path() -> dict[str, float]:
+    print("1. success path: ns per call that succeeds first try")
+
+    def work(x: int) -> int:
+        return x
+
+    async def awork(x: int) -> int:
+        return x
+
+    results: dict[str, float] = {}
+    bare = measure(lambda: work(1), 200_000)
+    results["sync bare"] = statistics.median(bare)
+    print(row("bare call", bare, {}))
+    base: dict[str, float] = {"bare": results["sync bare"]}
+    for name, deco in CONTENDERS_SYNC.items():
+        f = deco(work)
+        samples = measure(lambda f=f: f(1), 50_000 if name in ("stamina", "tenacity") else 200_000)
+        results[f"sync {name}"] = statistics.median(samples)
+        if name == "hand-written loop":
+            base["loop"] = results[f"sync {name}"]
+        print(row(name, samples, base))
+
+    loop = asyncio.new_event_loop()
+
+    def drive(coro_fn: Callable[[], Any], n: int) -> Callable[[], object]:
+        async def many() -> None:
+            for _ in range(n):
+                await coro_fn()
+
+        return lambda: loop.run_until_complete(many())
+
+    print("   async (awaited inside one running loop):")
+    n = 20_000
+    bare = [s / n for s in measure(drive(lambda: awork(1), n), 1)]
+    results["async bare"] = statistics.median(bare)
+    print(row("bare await", bare, {}))
+    abase: dict[str, float] = {"bare": results["async bare"]}
+    for name, deco in CONTENDERS_ASYNC.items():
+        f = deco(awork)
+        samples = [s / n for s in measure(drive(lambda f=f: f(1), n), 1)]
+        results[f"async {name}"] = statistics.median(samples)
+        if name == "hand-written loop":
+            abase["loop"] = results[f"async {name}"]
+        print(row(name, samples, abase))
+    loop.close()
+    return results
+
+
+def zero_wait() -> Any:
+    """backoff's way to disable waiting: a wait generator that yields 0 (it still calls time.sleep(0))."""
+    while True:
+        yield 0
+
+
+def retry_path() -> dict[str, float]:
+    print("\n2. retry path: ns per whole call of 6 failing attempts, sleeping disabled by each library's own means")
+
+    def no_sleep(_: float) -> None:
+        pass
+
+    def hand_nosleep(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for attempt in range(6):
+                try:
+                    return fn(*args, **kwargs)
+                except Exception:
+                    if attempt == 5:
+                        raise
+                    no_sleep(min(2**attempt, 30) + random.random())
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    contenders = {
+        "hand-written loop": hand_nosleep,
+        "retrykit": RETRYKIT.replace(sleep=no_sleep),
+        "backoff": backoff.on_exception(zero_wait, Exception, max_tries=6, logger=None, jitter=None),
+        "stamina": stamina.retry(on=Exception, attempts=6),
+        "tenacity": tenacity.retry(
+            stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(), reraise=True, sleep=no_sleep
+        ),
+    }
+    stamina.set_testing(True, attempts=6)
+
+    def fail() -> None:
+        raise ConnectionError
+
+    results: dict[str, float] = {}
+    ref: dict[str, float] = {}
+    for name, deco in contenders.items():
+        f = deco(fail)
+
+        def call(f: Callable[[], None] = f) -> None:
+            try:
+                f()
+            except ConnectionError:
+                pass
+
+        samples = measure(call, 2_000)
+        results[name] = statistics.median(samples)
+        if name == "hand-written loop":
+            ref["loop"] = results[name]
+        print(row(name, samples, ref))
+    stamina.set_testing(False)
+    return results
+
+
+def memory() -> None:
+    print("\n3. peak bytes allocated per successful call (tracemalloc), and reference cycles per call")
+
+    def work(x: int) -> int:
+        return x
+
+    for name, deco in {"bare call": lambda f: f, **CONTENDERS_SYNC}.items():
+        f = deco(work)
+        f(1)
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        f(1)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        gc.collect()
+        gc.disable()
+        for _ in range(1000):
+            f(1)
+        cycles = gc.collect()
+        gc.enable()
+        print(f"  {name:<18} {peak - base:>6} bytes   {cycles / 1000:>5.2f} objects in cycles per call")
+
+
+def micro() -> None:
+    print("\n4. engine pieces: ns per Backoff().delay(n) and per classification of a typical HTTP error")
+    b = Backoff()
+    rng = random.Random(1)
+    print(row("Backoff.delay(3)", measure(lambda: b.delay(3, rng), 200_000), {}))
+
+    class HTTPError(Exception):
+        def __init__(self) -> None:
+            self.status_code = 503
+            self.headers = {"Retry-After": "2"}
+
+    err = HTTPError()
+    print(row("is_transient(503)", measure(lambda: is_transient(err), 200_000), {}))
+    conn = ConnectionResetError()
+    print(row("is_transient(conn)", measure(lambda: is_transient(conn), 200_000), {}))
+    print(row("RetryPolicy(...)", measure(lambda: RetryPolicy(max_retries=3), 20_000), {}))
+
+
+def import_times() -> None:
+    print("\n5. import time (python -X importtime, cumulative µs, best of 5 fresh interpreters)")
+    for module in ("retrykit", "tenacity", "stamina", "backoff"):
+        best = float("inf")
+        for _ in range(5):
+            out = subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True, check=True
+            ).stderr
+            for line in out.splitlines():
+                parts = line.split("|")
+                if len(parts) == 3 and parts[2].strip() == module:
+                    best = min(best, int(parts[1]))
+        print(f"  {module:<10} {best / 1000:>6.1f} ms")
+    code = "import sys, retrykit; print(sorted(m for m in ('asyncio','logging','typing','requests','httpx','aiohttp','inspect','dataclasses') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    print(f"  heavy modules loaded by `import retrykit`: {loaded}")
+
+
+def main() -> None:
+    print(versions())
+    print(time.strftime("%Y-%m-%d"), "\n")
+    success_path()
+    retry_path()
+    memory()
+    micro()
+    import_times()
+
+
+if __name__ == "__main__":
+    main()
