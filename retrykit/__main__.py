@@ -97,12 +97,27 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def simulate(args: argparse.Namespace) -> int:
+    """Print the retry-storm tables and write the load chart."""
+    from ._simulate import report
+
+    print(report(seed=args.seed, out=args.out, occ_runs=args.runs))
+    if args.out:
+        print(f"\ncharts written to {args.out}/storm-outage.svg (and .png when matplotlib is installed)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retrykit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     dem = commands.add_parser("demo", help="retry calls to a local server that fails like the spec's API")
     dem.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"backoff time scale (default {DEMO_SCALE:g})")
     dem.set_defaults(run=demo)
+    sim = commands.add_parser("simulate", help="retry-storm simulation: strategies and budgets compared")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--runs", type=int, default=20, help="races averaged per cell of the OCC table")
+    sim.add_argument("--out", default=None, help="folder for the load chart (SVG, PNG with matplotlib)")
+    sim.set_defaults(run=simulate)
     sched = commands.add_parser("schedule", help="print the default backoff schedule as a table")
     sched.add_argument("--retries", type=int, default=5, help="max_retries (default 5)")
     sched.add_argument("--base", type=float, default=1.0)

@@ -28,3 +28,14 @@ def test_bad_schedule_arguments_are_a_usage_error(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         main(["schedule", "--cap", "0.5"])
     assert "cap" in capsys.readouterr().err
+
+
+def test_simulate_prints_tables_and_writes_a_chart(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--runs", "1", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "full outage" in out
+    assert "occ (AWS 2015 study's model)" in out
+    import pathlib
+
+    svg = (pathlib.Path(str(tmp_path)) / "storm-outage.svg").read_text()
+    assert svg.startswith("<svg") and "polyline" in svg

@@ -1,0 +1,327 @@
+"""Retry-storm simulation: many clients, one server, virtual time, driving the library's real strategies.
+
+Two deterministic, seeded, discrete-event models:
+
+* ``fleet``: N clients each make a series of calls through a real :class:`RetryPolicy`
+  engine (backoff strategy, Retry-After, and optionally a per-client
+  :class:`RetryBudget`) against a server of limited capacity that answers 429 when
+  overloaded and 503 during an outage.
+* ``occ``: the AWS "Exponential Backoff and Jitter" (2015) set-up: N clients each
+  make one optimistic-concurrency write to one shared row, ~10 ms per network hop,
+  base 5 ms, cap 2 s, all starting at once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+
+from ._backoff import Backoff, DecorrelatedJitter, EqualJitter, FullJitter
+from ._budget import RetryBudget
+from ._engine import RetryState
+from ._policy import RetryPolicy
+from .errors import APIError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._backoff import BackoffStrategy
+
+
+def strategies(base: float, cap: float) -> dict[str, BackoffStrategy]:
+    """The compared strategies at one scale; the spec's additive jitter equals its base."""
+    return {
+        "no jitter": Backoff(base=base, cap=cap, jitter=0.0),
+        "spec (+uniform[0, base))": Backoff(base=base, cap=cap, jitter=base),
+        "full jitter": FullJitter(base=base, cap=cap),
+        "equal jitter": EqualJitter(base=base, cap=cap),
+        "decorrelated": DecorrelatedJitter(base=base, cap=cap),
+    }
+
+
+# -- model 1: a fleet against a server of limited capacity ---------------------------------------
+
+
+class FleetScenario:
+    """What the server does: capacity per second, an outage window, and its 429s."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        clients: int = 100,
+        calls: int = 60,
+        think: float = 1.0,
+        capacity: int = 1000,
+        outage: tuple[float, float] | None = None,
+        retry_after: int | None = None,
+        failure_rate: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.clients = clients
+        self.calls = calls
+        self.think = think
+        self.capacity = capacity
+        self.outage = outage
+        self.retry_after = retry_after
+        self.failure_rate = failure_rate
+
+
+SCENARIOS = {
+    "outage": FleetScenario("outage", outage=(10.0, 40.0)),
+    "full outage": FleetScenario("full outage", calls=50, outage=(0.0, 1e9)),
+    "overload 429": FleetScenario("overload 429", capacity=80),
+    "overload 429 + Retry-After": FleetScenario("overload 429 + Retry-After", capacity=80, retry_after=2),
+    "5% random failures": FleetScenario("5% random failures", failure_rate=0.05),
+}
+
+
+class FleetResult:
+    """Totals of one fleet run; ``load`` is requests per second of virtual time."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.successes = 0
+        self.failures = 0
+        self.finish = 0.0
+        self.budget_refusals = 0
+        self.load: dict[int, int] = {}
+
+    @property
+    def calls(self) -> int:
+        return self.successes + self.failures
+
+    @property
+    def peak(self) -> int:
+        return max(self.load.values(), default=0)
+
+
+def run_fleet(
+    scenario: FleetScenario, backoff: BackoffStrategy, *, budget: bool, retries: bool = True, seed: int = 1
+) -> FleetResult:
+    """Simulate ``scenario`` with every client retrying by ``backoff`` (and a budget each, if asked)."""
+    rng = random.Random(seed)
+    result = FleetResult()
+    policies = [
+        RetryPolicy(
+            max_retries=5 if retries else 0,
+            backoff=backoff,
+            budget=RetryBudget() if budget else None,
+            rng=random.Random(rng.random()),
+            max_retry_after=None,
+            log=False,
+        )
+        for _ in range(scenario.clients)
+    ]
+    # (time, seq, client, calls left, per-call engine state or None for a new call)
+    queue: list[tuple[float, int, int, int, RetryState | None]] = []
+    seq = 0
+    for client in range(scenario.clients):
+        heapq.heappush(queue, (rng.random() * scenario.think, seq, client, scenario.calls, None))
+        seq += 1
+    while queue:
+        now, _, client, left, state = heapq.heappop(queue)
+        policy = policies[client]
+        if state is None:
+            state = RetryState(policy, now)
+        second = int(now)
+        load = result.load.get(second, 0) + 1
+        result.load[second] = load
+        result.attempts += 1
+        outage = scenario.outage is not None and scenario.outage[0] <= now < scenario.outage[1]
+        if outage:
+            status = 503
+        elif load > scenario.capacity:
+            status = 429
+        elif scenario.failure_rate and rng.random() < scenario.failure_rate:
+            status = 500
+        else:
+            status = 200
+        if status == 200:
+            result.successes += 1
+            if policy.budget is not None:
+                policy.budget.record_success()
+            next_state: RetryState | None = None
+            wake = now + scenario.think
+            left -= 1
+        else:
+            retry_after = scenario.retry_after if status == 429 else None
+            error = APIError("simulated", status=status, retry_after=retry_after)
+            decision = state.on_failure(error, now, now)
+            if decision.retry and decision.delay is not None:
+                next_state, wake = state, now + decision.delay
+            else:
+                if decision.stop and "budget" in decision.stop:
+                    result.budget_refusals += 1
+                result.failures += 1
+                next_state, wake = None, now + scenario.think
+                left -= 1
+        result.finish = max(result.finish, now)
+        if left > 0:
+            heapq.heappush(queue, (wake, seq, client, left, next_state))
+            seq += 1
+    return result
+
+
+# -- model 2: the AWS optimistic-concurrency study ---------------------------------------------------
+
+
+def run_occ(clients: int, backoff: BackoffStrategy | None, *, seed: int = 1, hop: float = 10.0) -> tuple[int, float]:
+    """One OCC race: (writes attempted, ms until the last client succeeded). ``backoff=None``: no waiting."""
+    rng = random.Random(seed)
+    version = 0
+    writes = 0
+    finish = 0.0
+    # Events: (time, seq, client, kind, payload); kind 0 = read arrives, 1 = write arrives, 2 = write reply.
+    queue: list[tuple[float, int, int, int, int]] = []
+    attempts = [0] * clients
+    previous: list[float | None] = [None] * clients
+    seq = 0
+
+    def delay() -> float:
+        return abs(rng.normalvariate(hop, hop / 5))
+
+    for client in range(clients):
+        queue.append((delay(), seq, client, 0, 0))
+        seq += 1
+    heapq.heapify(queue)
+    while queue:
+        now, _, client, kind, payload = heapq.heappop(queue)
+        if kind == 0:  # read: the reply carries the version, the client writes at once
+            heapq.heappush(queue, (now + delay() + delay(), seq, client, 1, version))
+        elif kind == 1:  # conditional write at the server
+            writes += 1
+            ok = payload == version
+            if ok:
+                version += 1
+            heapq.heappush(queue, (now + delay(), seq, client, 2, int(ok)))
+        elif payload:  # write succeeded: this client is done
+            finish = max(finish, now)
+        else:  # conflict: back off, then read again. The study's first backoff is 2 * base.
+            attempts[client] += 1
+            wait = 0.0 if backoff is None else backoff.delay(attempts[client], rng, previous[client])
+            previous[client] = wait
+            heapq.heappush(queue, (now + wait + delay(), seq, client, 0, 0))
+        seq += 1
+    return writes, finish
+
+
+def occ_table(client_counts: list[int], runs: int = 20, seed: int = 1) -> dict[str, dict[int, tuple[float, float]]]:
+    """Mean (writes, ms) per strategy and client count, over ``runs`` seeded races."""
+    table: dict[str, dict[int, tuple[float, float]]] = {}
+    named: dict[str, BackoffStrategy | None] = {"no backoff": None, **strategies(5.0, 2000.0)}
+    for name, backoff in named.items():
+        table[name] = {}
+        for n in client_counts:
+            total_writes = 0.0
+            total_ms = 0.0
+            for run in range(runs):
+                writes, ms = run_occ(n, backoff, seed=seed * 1000 + run)
+                total_writes += writes
+                total_ms += ms
+            table[name][n] = (total_writes / runs, total_ms / runs)
+    return table
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+def fleet_table(scenario: FleetScenario, seed: int = 1) -> list[tuple[str, FleetResult]]:
+    """Every strategy with and without a budget, plus the no-retry baseline, first."""
+    rows = [("no retries (baseline)", run_fleet(scenario, Backoff(), budget=False, retries=False, seed=seed))]
+    for name, backoff in strategies(1.0, 30.0).items():
+        rows.append((name, run_fleet(scenario, backoff, budget=False, seed=seed)))
+        rows.append((f"{name} + budget", run_fleet(scenario, backoff, budget=True, seed=seed)))
+    return rows
+
+
+def format_fleet(scenario: FleetScenario, rows: list[tuple[str, FleetResult]]) -> str:
+    base = rows[0][1]
+    lines = [
+        f"fleet: {scenario.name}: {scenario.clients} clients x {scenario.calls} calls, capacity {scenario.capacity}/s",
+        "| strategy | requests (work) | x baseline | finished at (s) | failed for good | peak load (x baseline) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows:
+        lines.append(
+            f"| {name} | {r.attempts} | {r.attempts / base.attempts:.2f} | {r.finish:.0f} | {r.failures} | "
+            f"{r.peak} ({r.peak / max(base.peak, 1):.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def format_occ(table: dict[str, dict[int, tuple[float, float]]]) -> str:
+    counts = sorted(next(iter(table.values())))
+    head = " | ".join(f"{n} clients" for n in counts)
+    lines = [
+        "occ (AWS 2015 study's model): mean writes / mean ms to finish",
+        f"| strategy | {head} |",
+        "|---|" + "---:|" * len(counts),
+    ]
+    for name, row in table.items():
+        cells = " | ".join(f"{row[n][0]:.0f} / {row[n][1]:.0f} ms" for n in counts)
+        lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines)
+
+
+def write_svg(path: str, title: str, series: list[tuple[str, dict[int, int]]]) -> None:
+    """A line chart of requests per second per strategy, as plain SVG."""
+    width, height, pad = 900, 420, 50
+    end = max((max(load, default=0) for _, load in series), default=1) + 1
+    top = max((max(load.values(), default=0) for _, load in series), default=1)
+    colors = ["#222", "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+
+    def xy(t: int, v: int) -> str:
+        return f"{pad + (width - 2 * pad) * t / end:.1f},{height - pad - (height - 2 * pad) * v / top:.1f}"
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{pad}" y="25" font-size="15">{title}</text>',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{height - 12}">virtual seconds (0-{end})</text>',
+        f'<text x="8" y="{pad - 8}">requests/s (max {top})</text>',
+    ]
+    for i, (name, load) in enumerate(series):
+        color = colors[i % len(colors)]
+        points = " ".join(xy(t, load.get(t, 0)) for t in range(end))
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/>')
+        parts.append(f'<text x="{width - pad - 230}" y="{pad + 16 * i}" fill="{color}">{name}</text>')
+    parts.append("</svg>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(parts))
+
+
+def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
+    """Every table, as Markdown; with ``out``, also the load charts (SVG, and PNG if matplotlib is there)."""
+    sections = []
+    for scenario in SCENARIOS.values():
+        rows = fleet_table(scenario, seed)
+        sections.append(format_fleet(scenario, rows))
+        if out is not None and scenario.name == "outage":
+            import os
+
+            os.makedirs(out, exist_ok=True)
+            chosen = [(n, r.load) for n, r in rows if "+ budget" not in n or n.startswith("spec")]
+            write_svg(os.path.join(out, "storm-outage.svg"), "requests/s during a 30 s outage (100 clients)", chosen)
+            _maybe_png(os.path.join(out, "storm-outage.png"), chosen)
+    sections.append(format_occ(occ_table([10, 50, 100, 150, 190], runs=occ_runs, seed=seed)))
+    return "\n\n".join(sections)
+
+
+def _maybe_png(path: str, series: list[tuple[str, dict[int, int]]]) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for name, load in series:
+        end = max(load, default=0) + 1
+        ax.plot(range(end), [load.get(t, 0) for t in range(end)], label=name, linewidth=1)
+    ax.set_xlabel("virtual seconds")
+    ax.set_ylabel("requests/s")
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=100, bbox_inches="tight")

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from retrykit import Backoff, RetryBudget, RetryPolicy
+from retrykit._simulate import SCENARIOS, FleetScenario, run_fleet, run_occ, strategies
+from retrykit.testing import instant
+
+from .helpers import Flaky, HTTPFailure
+
+
+def test_bucket_starts_full_and_allows_retries_above_half() -> None:
+    budget = RetryBudget(max_tokens=10, token_ratio=0.1)
+    assert budget.tokens == 10
+    assert [budget.record_failure() for _ in range(6)] == [True, True, True, True, False, False]
+    assert budget.tokens == 4
+
+
+def test_successes_refill_by_the_ratio_up_to_the_cap() -> None:
+    budget = RetryBudget(max_tokens=10, token_ratio=0.5)
+    for _ in range(5):
+        budget.record_failure()
+    for _ in range(4):
+        budget.record_success()
+    assert budget.tokens == pytest.approx(7.0)
+    for _ in range(100):
+        budget.record_success()
+    assert budget.tokens == 10
+
+
+def test_tokens_never_go_below_zero() -> None:
+    budget = RetryBudget(max_tokens=2)
+    for _ in range(10):
+        budget.record_failure()
+    assert budget.tokens == 0
+
+
+def test_no_lost_updates_under_contention() -> None:
+    budget = RetryBudget(max_tokens=100_000, token_ratio=1.0)
+    allowed = []
+
+    def hammer() -> None:
+        allowed.append(sum(budget.record_failure() for _ in range(2000)))
+
+    threads = [threading.Thread(target=hammer) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert budget.tokens == 100_000 - 16 * 2000
+    # Exactly the failures that found more than half the bucket were allowed: atomic take-and-decide.
+    assert sum(allowed) == 16 * 2000
+
+
+def test_the_threshold_is_atomic_under_contention() -> None:
+    budget = RetryBudget(max_tokens=1000)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def hammer() -> None:
+        local = [budget.record_failure() for _ in range(200)]
+        with lock:
+            results.extend(local)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 499  # tokens 999 ... 501 are above 500
+
+
+def test_policy_gives_up_at_once_when_the_budget_refuses() -> None:
+    budget = RetryBudget(max_tokens=4)
+    policy = RetryPolicy(backoff=Backoff(jitter=0), budget=budget)
+    fn = Flaky(*[HTTPFailure(503) for _ in range(10)])
+    with instant() as clock, pytest.raises(HTTPFailure) as info:
+        policy.call(fn)
+    assert fn.calls == 2  # 4 -> 3 tokens: retry; 3 -> 2: not above 2
+    assert clock.delays == [1.0]
+    assert "retry budget is exhausted" in info.value.__notes__[0]
+
+
+def test_fatal_errors_are_neither_failure_nor_success() -> None:
+    budget = RetryBudget()
+    with pytest.raises(HTTPFailure):
+        RetryPolicy(budget=budget).call(Flaky(HTTPFailure(401)))
+    assert budget.tokens == 10
+
+
+def test_successes_through_every_face_refill_the_budget() -> None:
+    budget = RetryBudget(max_tokens=10, token_ratio=1.0)
+    for _ in range(3):
+        budget.record_failure()
+    policy = RetryPolicy(budget=budget)
+    policy.call(lambda: 1)
+    policy(lambda: 1)()
+    for attempt in policy.attempts():
+        with attempt:
+            pass
+    assert budget.tokens == 10
+
+
+def test_one_budget_shared_by_policies() -> None:
+    budget = RetryBudget(max_tokens=4)
+    a = RetryPolicy(backoff=Backoff(jitter=0), budget=budget)
+    b = a.replace(max_retries=2)
+    with instant():
+        with pytest.raises(HTTPFailure):
+            a.call(Flaky(*[HTTPFailure(503)] * 10))
+        with pytest.raises(HTTPFailure) as info:
+            b.call(Flaky(HTTPFailure(503), result="ok"))
+    assert "budget" in info.value.__notes__[0]
+
+
+def test_fleet_simulation_is_deterministic_and_adds_up() -> None:
+    scenario = FleetScenario("small", clients=20, calls=10, outage=(3.0, 8.0))
+    backoff = strategies(1.0, 30.0)["full jitter"]
+    one = run_fleet(scenario, backoff, budget=True, seed=7)
+    two = run_fleet(scenario, backoff, budget=True, seed=7)
+    assert (one.attempts, one.failures, one.finish, one.load) == (two.attempts, two.failures, two.finish, two.load)
+    assert one.calls == one.successes + one.failures == 20 * 10
+    assert sum(one.load.values()) == one.attempts
+
+
+def test_a_budget_caps_a_fleet_in_a_full_outage() -> None:
+    scenario = SCENARIOS["full outage"]
+    base = run_fleet(scenario, Backoff(), budget=False, retries=False)
+    for backoff in strategies(1.0, 30.0).values():
+        with_budget = run_fleet(scenario, backoff, budget=True)
+        without = run_fleet(scenario, backoff, budget=False)
+        assert with_budget.attempts <= 1.2 * base.attempts
+        assert without.attempts == 6 * base.attempts
+
+
+def test_occ_model_shows_the_aws_shape() -> None:
+    def mean_writes(name: str | None) -> float:
+        backoff = None if name is None else strategies(5.0, 2000.0)[name]
+        return sum(run_occ(100, backoff, seed=s)[0] for s in range(5)) / 5
+
+    no_jitter, full, decorrelated = mean_writes("no jitter"), mean_writes("full jitter"), mean_writes("decorrelated")
+    assert full < decorrelated < no_jitter
+    assert no_jitter > 2 * full
