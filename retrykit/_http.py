@@ -156,8 +156,12 @@ class RequestRetry:
             self.run = _Run(self.policy, self.name)
         return self.run
 
-    def check_response(self, status: int, headers: object) -> float | None:
-        """After a response: seconds to wait before retrying it, or None to hand it back."""
+    def check_response(self, status: int, headers: object, response: object = None) -> float | None:
+        """After a response: seconds to wait before retrying it, or None to hand it back.
+
+        A response handed back after giving up is marked, so a policy around the
+        caller (``@retry`` over ``raise_for_status()``) does not retry it again.
+        """
         table = self.policy.status_table
         if status < 400 and not table.is_retryable(status):
             budget = self.policy.budget
@@ -172,6 +176,7 @@ class RequestRetry:
         delay = run.failed(error, retryable)
         if delay is None:
             self.final = error
+            mark_gave_up(response)
         return delay
 
     def check_error(self, error: BaseException) -> float | None:

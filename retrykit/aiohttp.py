@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import aiohttp.payload
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, mark_gave_up, safe_target
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,10 +61,8 @@ def middleware(
                 if delay is None:
                     raise
             else:
-                delay = call.check_response(response.status, response.headers)
+                delay = call.check_response(response.status, response.headers, response)
                 if delay is None:
-                    if call.final is not None:
-                        mark_gave_up(response)
                     if call.should_raise(response.status):
                         payload = await _drain(response)
                         raise call.final_error(response.status, payload, response.headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, mark_gave_up, safe_target
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
 from ._policy import RetryPolicy
 
 __all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport"]
@@ -86,10 +86,8 @@ class RetryTransport(_Base, httpx.BaseTransport):
                 if delay is None:
                     raise
             else:
-                delay = call.check_response(response.status_code, response.headers)
+                delay = call.check_response(response.status_code, response.headers, response)
                 if delay is None:
-                    if call.final is not None:
-                        mark_gave_up(response)
                     if call.should_raise(response.status_code):
                         payload = _drain(response)
                         raise call.final_error(response.status_code, payload, response.headers)
@@ -148,10 +146,8 @@ class AsyncRetryTransport(_Base, httpx.AsyncBaseTransport):
                 if delay is None:
                     raise
             else:
-                delay = call.check_response(response.status_code, response.headers)
+                delay = call.check_response(response.status_code, response.headers, response)
                 if delay is None:
-                    if call.final is not None:
-                        mark_gave_up(response)
                     if call.should_raise(response.status_code):
                         payload = await _adrain(response)
                         raise call.final_error(response.status_code, payload, response.headers)

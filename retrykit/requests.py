@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 import requests.adapters
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, mark_gave_up, safe_target
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,10 +69,8 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
                 if delay is None:
                     raise
             else:
-                delay = call.check_response(response.status_code, response.headers)
+                delay = call.check_response(response.status_code, response.headers, response)
                 if delay is None:
-                    if call.final is not None:
-                        mark_gave_up(response)
                     if call.should_raise(response.status_code):
                         payload = response.raw.read(DRAIN_LIMIT + 1, decode_content=True) if response.raw else b""
                         response.close()

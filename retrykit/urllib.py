@@ -90,7 +90,7 @@ def urlopen(
             if delay is None:
                 raise
         else:
-            delay = call.check_response(response.status, response.headers)
+            delay = call.check_response(response.status, response.headers, response)
             if delay is None:
                 return response
             _release(response)

@@ -24,6 +24,19 @@ class Result:
         self.body = body
 
 
+def as_async(body: Any) -> Any:
+    """An iterator body as an async generator (the async clients' one-shot stream); others as they are."""
+    if not isinstance(body, Iterator):
+        return body
+    items = list(body)
+
+    async def agen() -> Any:
+        for item in items:
+            yield item
+
+    return agen()
+
+
 def via_requests(policy: RetryPolicy, method: str, url: str, body: Any = None, headers: Any = None, **options: Any) -> Result:
     with retrykit.requests.session(policy, **options) as s:
         r = s.request(method, url, data=body, headers=headers, timeout=5)
@@ -38,16 +51,7 @@ def via_httpx(policy: RetryPolicy, method: str, url: str, body: Any = None, head
 
 def via_httpx_async(policy: RetryPolicy, method: str, url: str, body: Any = None, headers: Any = None, **options: Any) -> Result:
     async def main() -> Result:
-        if isinstance(body, Iterator):
-            items = list(body)
-
-            async def agen() -> Any:
-                for item in items:
-                    yield item
-
-            content: Any = agen()
-        else:
-            content = body
+        content = as_async(body)
         async with httpx.AsyncClient(transport=retrykit.httpx.AsyncRetryTransport(policy, **options), timeout=5) as c:
             r = await c.request(method, url, content=content, headers=headers)
             return Result(r.status_code, r.content)
@@ -57,16 +61,7 @@ def via_httpx_async(policy: RetryPolicy, method: str, url: str, body: Any = None
 
 def via_aiohttp(policy: RetryPolicy, method: str, url: str, body: Any = None, headers: Any = None, **options: Any) -> Result:
     async def main() -> Result:
-        if isinstance(body, Iterator):
-            items = list(body)
-
-            async def agen() -> Any:
-                for item in items:
-                    yield item
-
-            data: Any = agen()
-        else:
-            data = body
+        data = as_async(body)
         timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(policy, **options),), timeout=timeout) as s:
             async with s.request(method, url, data=data, headers=headers) as r:
