@@ -6,7 +6,6 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 
 from __future__ import annotations
 
-from ._classify import is_transient
 from ._config import Frozen
 from ._engine import GAVE_UP_MARK
 from ._headers import get_header
@@ -231,4 +230,4 @@ def safe_target(method: str, url: object) -> str:
         return method.upper()
 
 
-__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "is_transient", "mark_gave_up", "safe_target", "was_not_sent"]
+__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "mark_gave_up", "safe_target", "was_not_sent"]
