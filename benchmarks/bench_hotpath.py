@@ -27,7 +27,7 @@ import tenacity
 import retrykit
 from retrykit import Backoff, RetryPolicy, is_transient
 
-REPEATS = 7
+REPEATS = 11
 
 # Retry logging sent nowhere, for every library alike.
 stamina.instrumentation.set_on_retry_hooks([])
@@ -92,6 +92,32 @@ def measure(stmt: Callable[[], object], number: int) -> list[float]:
     return [t / number * 1e9 for t in timer.repeat(repeat=REPEATS, number=number)]
 
 
+def measure_together(stmts: dict[str, tuple[Callable[[], object], int]]) -> dict[str, list[float]]:
+    """Like :func:`measure` for several statements, taking their repeats in turn.
+
+    These machines speed up and slow down over seconds; interleaving the repeats
+    exposes every contender to the same drift, so the ratios within a run hold.
+    """
+    timers = {name: (timeit.Timer(stmt), number) for name, (stmt, number) in stmts.items()}
+    samples: dict[str, list[float]] = {name: [] for name in stmts}
+    for _ in range(REPEATS):
+        for name, (timer, number) in timers.items():
+            samples[name].append(timer.timeit(number) / number * 1e9)
+    return samples
+
+
+def report(title: str, samples: dict[str, list[float]], ref_names: dict[str, str]) -> dict[str, float]:
+    """Print one row per contender with ratios to the named references; return the medians."""
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    refs = {label: medians[name] for label, name in ref_names.items()}
+    if title:
+        print(title)
+    bare = ref_names.get("bare")
+    for name, values in samples.items():
+        print(row(name, values, {} if name == bare else refs))
+    return medians
+
+
 def row(name: str, samples: list[float], ref: dict[str, float]) -> str:
     med = statistics.median(samples)
     ratios = "  ".join(f"{med / v:6.2f}x {k}" for k, v in ref.items())
@@ -107,41 +133,29 @@ def success_path() -> dict[str, float]:
     async def awork(x: int) -> int:
         return x
 
-    results: dict[str, float] = {}
-    bare = measure(lambda: work(1), 200_000)
-    results["sync bare"] = statistics.median(bare)
-    print(row("bare call", bare, {}))
-    base: dict[str, float] = {"bare": results["sync bare"]}
+    sync = {"bare call": (lambda: work(1), 200_000)}
     for name, deco in CONTENDERS_SYNC.items():
         f = deco(work)
-        samples = measure(lambda f=f: f(1), 50_000 if name in ("stamina", "tenacity") else 200_000)
-        results[f"sync {name}"] = statistics.median(samples)
-        if name == "hand-written loop":
-            base["loop"] = results[f"sync {name}"]
-        print(row(name, samples, base))
+        sync[name] = (lambda f=f: f(1), 50_000 if name in ("stamina", "tenacity") else 200_000)
+    results = {f"sync {k}": v for k, v in report("", measure_together(sync), {"bare": "bare call", "loop": "hand-written loop"}).items()}
 
     loop = asyncio.new_event_loop()
+    n = 20_000
 
-    def drive(coro_fn: Callable[[], Any], n: int) -> Callable[[], object]:
+    def drive(coro_fn: Callable[[], Any]) -> tuple[Callable[[], object], int]:
         async def many() -> None:
             for _ in range(n):
                 await coro_fn()
 
-        return lambda: loop.run_until_complete(many())
+        return (lambda: loop.run_until_complete(many())), 1
 
-    print("   async (awaited inside one running loop):")
-    n = 20_000
-    bare = [s / n for s in measure(drive(lambda: awork(1), n), 1)]
-    results["async bare"] = statistics.median(bare)
-    print(row("bare await", bare, {}))
-    abase: dict[str, float] = {"bare": results["async bare"]}
+    asyn = {"bare await": drive(lambda: awork(1))}
     for name, deco in CONTENDERS_ASYNC.items():
         f = deco(awork)
-        samples = [s / n for s in measure(drive(lambda f=f: f(1), n), 1)]
-        results[f"async {name}"] = statistics.median(samples)
-        if name == "hand-written loop":
-            abase["loop"] = results[f"async {name}"]
-        print(row(name, samples, abase))
+        asyn[name] = drive(lambda f=f: f(1))
+    samples = {k: [x / n for x in v] for k, v in measure_together(asyn).items()}
+    medians = report("   async (awaited inside one running loop):", samples, {"bare": "bare await", "loop": "hand-written loop"})
+    results.update({f"async {k}": v for k, v in medians.items()})
     loop.close()
     return results
 
@@ -185,8 +199,7 @@ def retry_path() -> dict[str, float]:
     def fail() -> None:
         raise ConnectionError
 
-    results: dict[str, float] = {}
-    ref: dict[str, float] = {}
+    stmts: dict[str, tuple[Callable[[], object], int]] = {}
     for name, deco in contenders.items():
         f = deco(fail)
 
@@ -196,11 +209,8 @@ def retry_path() -> dict[str, float]:
             except ConnectionError:
                 pass
 
-        samples = measure(call, 2_000)
-        results[name] = statistics.median(samples)
-        if name == "hand-written loop":
-            ref["loop"] = results[name]
-        print(row(name, samples, ref))
+        stmts[name] = (call, 2_000)
+    results = report("", measure_together(stmts), {"loop": "hand-written loop"})
     stamina.set_testing(False)
     return results
 

@@ -115,21 +115,26 @@ _UNKNOWN: object = object()
 
 # Everything the classifier may read off an exception.
 _READ_ATTRIBUTES = (*STATUS_ATTRIBUTES, "response", "headers", "retry_after", "__retrykit_gave_up__")
-_bare_types: dict[type, bool] = {}
+# Exception class -> True if no class on its MRO defines an attribute the classifier reads.
+BARE_TYPES: dict[type, bool] = {}
+
+
+def bare_type(cls: type) -> bool:
+    """Whether instances of ``cls`` can only carry classifier attributes in their ``__dict__`` (cached).
+
+    Exists only for speed on the retry path: for a plain ``ConnectionResetError``
+    one cached class check and one dict test replace seven failing ``getattr`` calls.
+    """
+    bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
+    BARE_TYPES[cls] = bare
+    return bare
 
 
 def is_bare(error: BaseException) -> bool:
-    """True if ``error`` carries none of the attributes the classifier reads.
-
-    Exists only for speed on the retry path: a plain ``ConnectionResetError`` has
-    no status, response, headers or mark, and proving that with one cached class
-    check and one dict test beats seven failing ``getattr`` calls.
-    """
-    cls = type(error)
-    bare = _bare_types.get(cls)
+    """True if ``error`` carries none of the attributes the classifier reads."""
+    bare = BARE_TYPES.get(type(error))
     if bare is None:
-        bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
-        _bare_types[cls] = bare
+        bare = bare_type(type(error))
     return bare and not error.__dict__
 
 

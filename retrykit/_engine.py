@@ -7,13 +7,21 @@ read the clock, pass the time in, and act on the :class:`Decision`.
 from __future__ import annotations
 
 from ._backoff import DEFAULT_RNG
-from ._classify import describe, is_bare, is_transient, response_of, server_delay, status_of, transient_with_status
+from ._classify import (
+    BARE_TYPES,
+    bare_type,
+    describe,
+    is_transient,
+    response_of,
+    server_delay,
+    status_of,
+    transient_with_status,
+)
 from ._config import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._policy import RetryPolicy
-    from ._status import StatusTable
 
 # Set on an exception once a policy has given up on it, so an outer policy
 # re-raises it at once instead of retrying a failure that was already retried.
@@ -68,144 +76,131 @@ class RetryEvent(Frozen):
         )
 
 
-class Decision:
-    """The engine's answer for one failure: retry after ``delay`` seconds, or give up because ``stop``.
-
-    Text (``reason``, ``stop``, the note) is built only when asked for: a retry
-    that nobody logs or hooks costs no string formatting.
-    """
-
-    __slots__ = ("retry", "delay", "attempt", "elapsed", "error", "status", "table", "_stop", "hint", "inherited")
-
-    def __init__(
-        self,
-        retry: bool,
-        delay: float | None,
-        attempt: int,
-        elapsed: float,
-        error: BaseException,
-        status: int | None,
-        table: StatusTable,
-        stop: str | None = None,
-        hint: str | None = None,
-        inherited: bool = False,
-    ) -> None:
-        self.retry = retry
-        self.delay = delay
-        self.attempt = attempt
-        self.elapsed = elapsed
-        self.error = error
-        self.status = status
-        self.table = table
-        self._stop = stop
-        self.hint = hint
-        self.inherited = inherited
-
-    @property
-    def reason(self) -> str:
-        """What failed, without secrets: ``HTTP 503 Service Unavailable``, ``ConnectionResetError``."""
-        return describe(self.error, self.status, self.table)
-
-    @property
-    def stop(self) -> str | None:
-        """Why the policy gives up (None when it retries)."""
-        return None if self._stop is None else self._stop.replace("{reason}", self.reason)
-
-    def note(self, function: str) -> str:
-        """The PEP 678 note added to the exception when the policy gives up."""
-        attempts = f"{self.attempt} attempt{'s' if self.attempt != 1 else ''}"
-        took = f" over {self.elapsed:.2f} s" if self.attempt > 1 else ""
-        text = f"retrykit: gave up on {function} after {attempts}{took}: {self.stop}"
-        if self.hint:
-            text += f"\nHow to fix: {self.hint}"
-        return text
-
-
 class RetryState:
     """One call's progress through a policy; lives on the caller's stack, never on the policy.
 
-    ``on_failure`` is the whole decision procedure, in order: an error another
+    :meth:`on_failure` is the whole decision procedure, in order: an error another
     policy already gave up on stops at once; then ``on`` decides whether it is
     retryable at all; then the retry count, the server's requested wait against
-    ``max_retry_after``, the deadline, and the retry budget.
+    ``max_retry_after``, the deadline, and the retry budget. It returns the delay
+    (or None to give up) and leaves the details of that failure on the state:
+    ``attempt``, ``elapsed``, ``error``, ``status``, ``delay``, and on a give-up
+    ``stop``, ``hint`` and ``inherited``. Text (``reason``, ``stop``, the note) is
+    built only when asked for: a retry nobody logs or hooks formats no string.
     """
 
-    __slots__ = ("policy", "start", "failures", "previous", "_retry")
+    __slots__ = ("policy", "start", "attempt", "previous", "elapsed", "error", "status", "delay", "_stop", "hint", "inherited")
 
     def __init__(self, policy: RetryPolicy, start: float) -> None:
         self.policy = policy
         self.start = start
-        self.failures = 0
-        self.previous: float | None = None
-        self._retry: Decision | None = None
+        self.attempt = 0  # attempts that failed so far
+        self.previous: float | None = None  # the last delay, for strategies such as decorrelated jitter
+        self.elapsed = 0.0
+        self.error: BaseException | None = None
+        self.status: int | None = None
+        self.delay: float | None = None
+        self._stop: str | None = None
+        self.hint: str | None = None
+        self.inherited = False
 
-    def on_failure(self, error: BaseException, now: float, wall: float, retryable: bool | None = None) -> Decision:
-        """Decide what to do after ``error``; ``now`` is the policy clock, ``wall`` epoch seconds.
+    @property
+    def reason(self) -> str:
+        """What failed, without secrets: ``HTTP 503 Service Unavailable``, ``ConnectionResetError``."""
+        return "" if self.error is None else describe(self.error, self.status, self.policy.status_table)
 
-        ``retryable`` overrides the policy's ``on`` when the caller has already
-        classified the failure (the HTTP adapters do, by method and status table).
+    @property
+    def stop(self) -> str | None:
+        """Why the policy gave up on the last failure (None while it retries)."""
+        return None if self._stop is None else self.reason + self._stop
+
+    def note(self, function: str) -> str:
+        """The PEP 678 note added to the exception when the policy gives up."""
+        attempt = self.attempt
+        if attempt == 1:
+            text = f"retrykit: gave up on {function} after 1 attempt: {self.stop}"
+        else:
+            text = f"retrykit: gave up on {function} after {attempt} attempts over {self.elapsed:.2f} s: {self.stop}"
+        return f"{text}\nHow to fix: {self.hint}" if self.hint else text
+
+    def _give_up(self, stop: str, hint: str | None = None, inherited: bool = False) -> None:
+        """Record a give-up; ``stop`` is what follows the reason in the message."""
+        self.delay = None
+        self._stop = stop
+        self.hint = hint
+        self.inherited = inherited
+
+    def on_failure(self, error: BaseException, now: float, wall: float, retryable: bool | None = None) -> float | None:
+        """Seconds to wait before retrying after ``error``, or None to give up.
+
+        ``now`` is the policy clock, ``wall`` epoch seconds (for HTTP-date
+        Retry-After values). ``retryable`` overrides the policy's ``on`` when the
+        caller has already classified the failure (the HTTP adapters do, by method
+        and status table).
         """
         policy = self.policy
-        failures = self.failures
-        self.failures = attempt = failures + 1
+        failures = self.attempt
+        self.attempt = failures + 1
         elapsed = now - self.start
-        if elapsed < 0.0:
-            elapsed = 0.0
-        table = policy.status_table
-        bare = is_bare(error)
-        response = None if bare else response_of(error)
-        status = None if bare else status_of(error, response)
+        self.elapsed = elapsed if elapsed > 0.0 else 0.0
+        self.error = error
+        # Speed only: a plain exception (no status, response, headers or mark
+        # anywhere) is proven so by one cached class check and one dict test.
+        bare = BARE_TYPES.get(type(error))
+        if bare is None:
+            bare = bare_type(type(error))
+        if bare and error.__dict__:
+            bare = False
+        if bare:
+            response = status = None
+        else:
+            response = response_of(error)
+            status = status_of(error, response)
+            if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
+                self.status = status
+                self._give_up(": an inner retry already gave up on it", inherited=True)
+                return None
+        self.status = status
 
-        if not bare and (getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False)):
-            stop = "{reason}: an inner retry already gave up on it"
-            return Decision(False, None, attempt, elapsed, error, status, table, stop, inherited=True)
         if not isinstance(error, Exception):  # KeyboardInterrupt, CancelledError...: never, whatever `on` says
             retryable = False
         elif retryable is None:
-            if policy.on is is_transient:  # the default: reuse the status looked up above
-                retryable = transient_with_status(error, status, table)
+            types = policy.on_types
+            if types is not None:
+                retryable = isinstance(error, types)
+            elif policy.on is is_transient:  # the default: reuse the status looked up above
+                retryable = transient_with_status(error, status, policy.status_table)
             else:
                 retryable = policy.should_retry(error)
         if not retryable:
-            hint = table.rule(status).hint if status is not None else None
-            return Decision(False, None, attempt, elapsed, error, status, table, "{reason} is not retryable", hint or None)
+            hint = policy.status_table.rule(status).hint if status is not None else None
+            self._give_up(" is not retryable", hint or None)
+            return None
         # A retryable failure is charged to the budget even when no retry follows:
         # the budget measures how the server is doing, not what this call does next.
         budget = policy.budget
         budget_allows = budget is None or budget.record_failure()
         if failures >= policy.max_retries:
-            stop = f"{{reason}}; no retries left (max_retries={policy.max_retries})"
-            return Decision(False, None, attempt, elapsed, error, status, table, stop)
+            self._give_up(f"; no retries left (max_retries={policy.max_retries})")
+            return None
 
         asked = None if bare else server_delay(error, status, wall, response)
-        if asked is not None:
+        if asked is None:
+            delay = policy.backoff.delay(failures, policy.rng, self.previous)
+        else:
             limit = policy.max_retry_after
             if limit is not None and asked > limit:
-                stop = f"{{reason}}; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s"
-                return Decision(False, None, attempt, elapsed, error, status, table, stop)
+                self._give_up(f"; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s")
+                return None
             jitter = policy.retry_after_jitter
             delay = asked + jitter * (policy.rng or DEFAULT_RNG).random() if jitter else asked
-        else:
-            delay = policy.backoff.delay(failures, policy.rng, self.previous)
 
         deadline = policy.deadline
-        if deadline is not None and elapsed + delay > deadline:
-            stop = f"{{reason}}; waiting {delay:.2f} s more would pass the {deadline:g} s deadline"
-            return Decision(False, None, attempt, elapsed, error, status, table, stop)
+        if deadline is not None and self.elapsed + delay > deadline:
+            self._give_up(f"; waiting {delay:.2f} s more would pass the {deadline:g} s deadline")
+            return None
         if not budget_allows:
-            stop = "{reason}; the retry budget is exhausted (too many failures across calls)"
-            return Decision(False, None, attempt, elapsed, error, status, table, stop)
-
-        self.previous = delay
-        # One call's retry decisions reuse one object: a retry path that allocates
-        # nothing per attempt (a give-up, rare by comparison, gets a fresh one).
-        decision = self._retry
-        if decision is None:
-            self._retry = Decision(True, delay, attempt, elapsed, error, status, table)
-            return self._retry
-        decision.delay = delay
-        decision.attempt = attempt
-        decision.elapsed = elapsed
-        decision.error = error
-        decision.status = status
-        return decision
+            self._give_up("; the retry budget is exhausted (too many failures across calls)")
+            return None
+        self.previous = self.delay = delay
+        return delay

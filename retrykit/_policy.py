@@ -6,9 +6,9 @@ import time
 
 from . import _runtime
 from ._backoff import Backoff
-from ._classify import is_bare, is_transient
+from ._classify import is_transient
 from ._config import Frozen, callable_or_none, count, number, optional_number
-from ._engine import GAVE_UP_MARK, Decision, RetryEvent, RetryState
+from ._engine import GAVE_UP_MARK, RetryEvent, RetryState
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
 TYPE_CHECKING = False
@@ -72,6 +72,7 @@ class RetryPolicy(Frozen):
         "on_giveup",
         "log",
         "should_retry",
+        "on_types",
     )
     _fields = (
         "max_retries",
@@ -106,6 +107,7 @@ class RetryPolicy(Frozen):
     on_giveup: Callable[[RetryEvent], object] | None
     log: bool
     should_retry: Predicate
+    on_types: type[BaseException] | tuple[type[BaseException], ...] | None
 
     def __init__(
         self,
@@ -180,6 +182,8 @@ class RetryPolicy(Frozen):
             on_giveup=callable_or_none("on_giveup", on_giveup),
             log=log,
             should_retry=should_retry,
+            # Precomputed so the engine tests exception types inline, without calling should_retry.
+            on_types=on if _exception_types(on) else None,
         )
 
     @property
@@ -287,7 +291,7 @@ def _name_of(fn: object) -> str:
 _logger: Any = None
 
 
-def _log_retry(fn: object, decision: Decision, max_attempts: int) -> None:
+def _log_retry(fn: object, state: RetryState, max_attempts: int) -> None:
     """Log one retry on the "retrykit" logger: one line, no header values, no messages."""
     global _logger
     if _logger is None:  # logging is imported on the first retry, not at start-up
@@ -298,21 +302,22 @@ def _log_retry(fn: object, decision: Decision, max_attempts: int) -> None:
         _logger.warning(
             "%s failed on attempt %d/%d (%s); retrying in %.2f s",
             _name_of(fn),
-            decision.attempt,
+            state.attempt,
             max_attempts,
-            decision.reason,
-            decision.delay,
+            state.reason,
+            state.delay,
         )
 
 
-class _Run:
+class _Run(RetryState):
     """One call's retry driver, created at its first failure (or at its start, with a deadline).
 
-    It reads the clock, asks the engine, and carries out the decision's side
-    effects (hooks, logging, the give-up note); the faces only call, sleep and loop.
+    It is the engine's per-call state plus the time source: it reads the clock,
+    asks the engine, and carries out the outcome's side effects (hooks, logging,
+    the give-up note); the faces only call, sleep and loop.
     """
 
-    __slots__ = ("state", "fn", "clock", "wall", "sleep", "async_sleep")
+    __slots__ = ("fn", "clock", "wall", "sleep", "async_sleep")
 
     def __init__(self, policy: RetryPolicy, fn: object) -> None:
         source = _runtime.override
@@ -327,45 +332,43 @@ class _Run:
             self.sleep = source.sleep
             self.async_sleep = source.async_sleep
         self.fn = fn
-        self.state = RetryState(policy, self.clock())
+        RetryState.__init__(self, policy, self.clock())
 
     def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
-        state = self.state
-        policy = state.policy
-        # Wall time matters only for an HTTP-date Retry-After, which a bare error cannot carry.
-        wall = 0.0 if is_bare(error) else self.wall()
-        decision = state.on_failure(error, self.clock(), wall, retryable)
-        if decision.retry:
+        policy = self.policy
+        delay = self.on_failure(error, self.clock(), self.wall(), retryable)
+        if delay is not None:
             # Events and log text are built only for someone who listens.
             if policy.on_retry is not None:
-                policy.on_retry(self._event(decision))
+                policy.on_retry(self._event())
             if policy.log:
-                _log_retry(self.fn, decision, policy.max_retries + 1)
-            return decision.delay
-        if decision.inherited:
+                _log_retry(self.fn, self, policy.max_retries + 1)
+            return delay
+        if self.inherited:
             return None
-        error.add_note(decision.note(_name_of(self.fn)))
+        error.add_note(self.note(_name_of(self.fn)))
         setattr(error, GAVE_UP_MARK, True)
         if policy.on_giveup is not None:
-            policy.on_giveup(self._event(decision))
+            policy.on_giveup(self._event())
         return None
 
-    def _event(self, decision: Decision) -> RetryEvent:
+    def _event(self) -> RetryEvent:
+        assert self.error is not None
         return RetryEvent(
             function=_name_of(self.fn),
-            attempt=decision.attempt,
-            max_attempts=self.state.policy.max_retries + 1,
-            delay=decision.delay,
-            elapsed=decision.elapsed,
-            error=decision.error,
-            reason=decision.reason,
-            status=decision.status,
-            stop=decision.stop,
+            attempt=self.attempt,
+            max_attempts=self.policy.max_retries + 1,
+            delay=self.delay,
+            elapsed=self.elapsed,
+            error=self.error,
+            reason=self.reason,
+            status=self.status,
+            stop=self.stop,
         )
 
     def succeeded(self) -> None:
-        budget = self.state.policy.budget
+        budget = self.policy.budget
         if budget is not None:
             budget.record_success()
 

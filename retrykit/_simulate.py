@@ -146,11 +146,11 @@ def run_fleet(
         else:
             retry_after = scenario.retry_after if status == 429 else None
             error = APIError("simulated", status=status, retry_after=retry_after)
-            decision = state.on_failure(error, now, now)
-            if decision.retry and decision.delay is not None:
-                next_state, wake = state, now + decision.delay
+            delay = state.on_failure(error, now, now)
+            if delay is not None:
+                next_state, wake = state, now + delay
             else:
-                if decision.stop and "budget" in decision.stop:
+                if state.stop and "budget" in state.stop:
                     result.budget_refusals += 1
                 result.failures += 1
                 next_state, wake = None, now + scenario.think
