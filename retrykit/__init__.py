@@ -1,7 +1,7 @@
 """retrykit: retries that are correct by default, cheap when nothing fails, and honest about what they did."""
 
 from ._backoff import Backoff, DecorrelatedJitter, EqualJitter, FullJitter
-from ._budget import RetryBudget
+from ._budget import HostBudgets, RetryBudget
 from ._classify import is_transient
 from ._engine import RetryEvent
 from ._headers import parse_retry_after
@@ -16,6 +16,7 @@ __all__ = [
     "DecorrelatedJitter",
     "EqualJitter",
     "FullJitter",
+    "HostBudgets",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",

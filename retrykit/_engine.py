@@ -21,6 +21,7 @@ from ._config import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._budget import RetryBudget
     from ._policy import RetryPolicy
 
 # Set on an exception once a policy has given up on it, so an outer policy
@@ -89,10 +90,25 @@ class RetryState:
     built only when asked for: a retry nobody logs or hooks formats no string.
     """
 
-    __slots__ = ("policy", "start", "attempt", "previous", "elapsed", "error", "status", "delay", "_stop", "hint", "inherited")
+    __slots__ = (
+        "policy",
+        "budget",
+        "start",
+        "attempt",
+        "previous",
+        "elapsed",
+        "error",
+        "status",
+        "delay",
+        "_stop",
+        "hint",
+        "inherited",
+    )
 
-    def __init__(self, policy: RetryPolicy, start: float) -> None:
+    def __init__(self, policy: RetryPolicy, start: float, budget: RetryBudget | None = None) -> None:
         self.policy = policy
+        # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
+        self.budget = budget if budget is not None else policy.budget
         self.start = start
         self.attempt = 0  # attempts that failed so far
         self.previous: float | None = None  # the last delay, for strategies such as decorrelated jitter
@@ -178,7 +194,7 @@ class RetryState:
             return None
         # A retryable failure is charged to the budget even when no retry follows:
         # the budget measures how the server is doing, not what this call does next.
-        budget = policy.budget
+        budget = self.budget
         budget_allows = budget is None or budget.record_failure()
         if failures >= policy.max_retries:
             self._give_up(f"; no retries left (max_retries={policy.max_retries})")

@@ -6,6 +6,7 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 
 from __future__ import annotations
 
+from ._budget import HostBudgets
 from ._config import Frozen
 from ._engine import GAVE_UP_MARK
 from ._headers import get_header
@@ -41,17 +42,25 @@ DRAIN_LIMIT = MAX_BODY
 
 
 class HTTPOptions(Frozen):
-    """How an adapter treats non-idempotent requests and final error responses."""
+    """How an adapter treats non-idempotent requests, final error responses and per-host budgets."""
 
-    __slots__ = ("idempotency_keys", "retry_non_idempotent", "raise_for_status")
-    _fields = ("idempotency_keys", "retry_non_idempotent", "raise_for_status")
+    __slots__ = ("idempotency_keys", "retry_non_idempotent", "raise_for_status", "budgets")
+    _fields = ("idempotency_keys", "retry_non_idempotent", "raise_for_status", "budgets")
     idempotency_keys: bool
     retry_non_idempotent: bool
     raise_for_status: bool
+    budgets: HostBudgets | None
 
     def __init__(
-        self, *, idempotency_keys: bool = False, retry_non_idempotent: bool = False, raise_for_status: bool = False
+        self,
+        *,
+        idempotency_keys: bool = False,
+        retry_non_idempotent: bool = False,
+        raise_for_status: bool = False,
+        budgets: HostBudgets | None = None,
     ) -> None:
+        if budgets is not None and not isinstance(budgets, HostBudgets):
+            raise TypeError(f"budgets must be a HostBudgets or None, got {type(budgets).__name__}")
         for name, value in (
             ("idempotency_keys", idempotency_keys),
             ("retry_non_idempotent", retry_non_idempotent),
@@ -63,6 +72,7 @@ class HTTPOptions(Frozen):
             idempotency_keys=idempotency_keys,
             retry_non_idempotent=retry_non_idempotent,
             raise_for_status=raise_for_status,
+            budgets=budgets,
         )
 
 
@@ -118,21 +128,24 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "name", "key", "by_table", "replayable", "run", "final")
+    __slots__ = ("policy", "options", "name", "budget", "key", "by_table", "replayable", "run", "final")
 
     def __init__(
         self,
         policy: RetryPolicy,
         options: HTTPOptions,
         method: str,
+        url: object,
         headers: object,
         *,
+        client: str,
         replayable: bool = True,
-        name: str = "request",
     ) -> None:
         self.policy = policy
         self.options = options
-        self.name = name
+        self.name = f"{client} {safe_target(method, url)}"
+        budgets = options.budgets
+        self.budget = budgets.for_host(host_of(url)) if budgets is not None else policy.budget
         method = method.upper()
         has_key = get_header(headers, IDEMPOTENCY_HEADER) is not None
         self.key: str | None = None
@@ -152,7 +165,7 @@ class RequestRetry:
 
     def _run(self) -> _Run:
         if self.run is None:
-            self.run = _Run(self.policy, self.name)
+            self.run = _Run(self.policy, self.name, self.budget)
         return self.run
 
     def check_response(self, status: int, headers: object, response: object = None) -> float | None:
@@ -163,7 +176,7 @@ class RequestRetry:
         """
         table = self.policy.status_table
         if status < 400 and not table.is_retryable(status):
-            budget = self.policy.budget
+            budget = self.budget
             if budget is not None:
                 budget.record_success()
             return None
@@ -216,6 +229,18 @@ class RequestRetry:
         mark_gave_up(error)
 
 
+def host_of(url: object) -> str:
+    """``host:port`` of a URL (the default port of its scheme filled in), for per-host budgets."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url))
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+        return f"{parts.hostname or ''}:{port}"
+    except ValueError:
+        return ""
+
+
 def safe_target(method: str, url: object) -> str:
     """``GET http://host:port/path`` for logs and notes: no userinfo, no query string (keys live there)."""
     from urllib.parse import urlsplit
@@ -230,4 +255,4 @@ def safe_target(method: str, url: object) -> str:
         return method.upper()
 
 
-__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "mark_gave_up", "safe_target", "was_not_sent"]
+__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "host_of", "mark_gave_up", "safe_target", "was_not_sent"]

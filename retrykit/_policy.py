@@ -319,7 +319,7 @@ class _Run(RetryState):
 
     __slots__ = ("fn", "clock", "wall", "sleep", "async_sleep")
 
-    def __init__(self, policy: RetryPolicy, fn: object) -> None:
+    def __init__(self, policy: RetryPolicy, fn: object, budget: RetryBudget | None = None) -> None:
         source = _runtime.override
         if source is None:
             self.clock = policy.clock
@@ -332,7 +332,7 @@ class _Run(RetryState):
             self.sleep = source.sleep
             self.async_sleep = source.async_sleep
         self.fn = fn
-        RetryState.__init__(self, policy, self.clock())
+        RetryState.__init__(self, policy, self.clock(), budget)
 
     def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
@@ -368,7 +368,7 @@ class _Run(RetryState):
         )
 
     def succeeded(self) -> None:
-        budget = self.policy.budget
+        budget = self.budget
         if budget is not None:
             budget.record_success()
 

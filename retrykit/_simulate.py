@@ -96,16 +96,24 @@ class FleetResult:
 
 
 def run_fleet(
-    scenario: FleetScenario, backoff: BackoffStrategy, *, budget: bool, retries: bool = True, seed: int = 1
+    scenario: FleetScenario, backoff: BackoffStrategy, *, budget: str | None, retries: bool = True, seed: int = 1
 ) -> FleetResult:
-    """Simulate ``scenario`` with every client retrying by ``backoff`` (and a budget each, if asked)."""
+    """Simulate ``scenario`` with every client retrying by ``backoff``.
+
+    ``budget``: None for no budget; ``"client"`` for a default ``RetryBudget`` per
+    client (separate processes); ``"shared"`` for one default budget shared by the
+    whole fleet (many callers in one process, the adapters' ``HostBudgets``).
+    """
+    if budget not in (None, "client", "shared"):
+        raise ValueError(f"budget must be None, 'client' or 'shared', got {budget!r}")
     rng = random.Random(seed)
     result = FleetResult()
+    shared = RetryBudget()
     policies = [
         RetryPolicy(
             max_retries=5 if retries else 0,
             backoff=backoff,
-            budget=RetryBudget() if budget else None,
+            budget=None if budget is None else shared if budget == "shared" else RetryBudget(),
             rng=random.Random(rng.random()),
             max_retry_after=None,
             log=False,
@@ -226,11 +234,12 @@ def occ_table(client_counts: list[int], runs: int = 20, seed: int = 1) -> dict[s
 
 
 def fleet_table(scenario: FleetScenario, seed: int = 1) -> list[tuple[str, FleetResult]]:
-    """Every strategy with and without a budget, plus the no-retry baseline, first."""
-    rows = [("no retries (baseline)", run_fleet(scenario, Backoff(), budget=False, retries=False, seed=seed))]
+    """Every strategy without a budget, with one per client, and with one shared; the no-retry baseline first."""
+    rows = [("no retries (baseline)", run_fleet(scenario, Backoff(), budget=None, retries=False, seed=seed))]
     for name, backoff in strategies(1.0, 30.0).items():
-        rows.append((name, run_fleet(scenario, backoff, budget=False, seed=seed)))
-        rows.append((f"{name} + budget", run_fleet(scenario, backoff, budget=True, seed=seed)))
+        rows.append((name, run_fleet(scenario, backoff, budget=None, seed=seed)))
+        rows.append((f"{name} + budget per client", run_fleet(scenario, backoff, budget="client", seed=seed)))
+        rows.append((f"{name} + shared budget", run_fleet(scenario, backoff, budget="shared", seed=seed)))
     return rows
 
 
@@ -243,7 +252,7 @@ def format_fleet(scenario: FleetScenario, rows: list[tuple[str, FleetResult]]) -
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r.attempts} | {r.attempts / base.attempts:.2f} | {r.finish:.0f} | {r.failures} | "
+            f"| {name} | {r.attempts} | {r.attempts / base.attempts:.2f} | {r.finish:.0f} | {r.failures} | {r.budget_refusals} | "
             f"{r.peak} ({r.peak / max(base.peak, 1):.2f}) |"
         )
     return "\n".join(lines)
@@ -302,7 +311,7 @@ def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
             import os
 
             os.makedirs(out, exist_ok=True)
-            chosen = [(n, r.load) for n, r in rows if "+ budget" not in n or n.startswith("spec")]
+            chosen = [(n, r.load) for n, r in rows if "budget" not in n or n.startswith("spec")]
             write_svg(os.path.join(out, "storm-outage.svg"), "requests/s during a 30 s outage (100 clients)", chosen)
             _maybe_png(os.path.join(out, "storm-outage.png"), chosen)
     sections.append(format_occ(occ_table([10, 50, 100, 150, 190], runs=occ_runs, seed=seed)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import aiohttp
 import aiohttp.payload
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from ._budget import HostBudgets
     from ._policy import RetryPolicy
 
     Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
@@ -30,6 +31,7 @@ def middleware(
     idempotency_keys: bool = False,
     retry_non_idempotent: bool = False,
     raise_for_status: bool = False,
+    budgets: HostBudgets | None = None,
 ) -> Middleware:
     """A client middleware that retries by ``policy`` (default: the spec's).
 
@@ -38,7 +40,10 @@ def middleware(
     """
     retry_policy = check_policy(policy)
     options = HTTPOptions(
-        idempotency_keys=idempotency_keys, retry_non_idempotent=retry_non_idempotent, raise_for_status=raise_for_status
+        idempotency_keys=idempotency_keys,
+        retry_non_idempotent=retry_non_idempotent,
+        raise_for_status=raise_for_status,
+        budgets=budgets,
     )
 
     async def retrykit_middleware(request: aiohttp.ClientRequest, handler: Handler) -> aiohttp.ClientResponse:
@@ -46,9 +51,10 @@ def middleware(
             retry_policy,
             options,
             request.method,
+            request.url,
             request.headers,
+            client="aiohttp",
             replayable=_replayable(request.body),
-            name=f"aiohttp {safe_target(request.method, request.url)}",
         )
         if call.key is not None:
             # aiohttp builds this ClientRequest for the call: the caller's own objects are untouched.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
+from ._budget import HostBudgets
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
 from ._policy import RetryPolicy
 
 __all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport"]
@@ -21,12 +22,14 @@ class _Base:
         idempotency_keys: bool,
         retry_non_idempotent: bool,
         raise_for_status: bool,
+        budgets: HostBudgets | None,
     ) -> None:
         self.policy = check_policy(policy)
         self.options = HTTPOptions(
             idempotency_keys=idempotency_keys,
             retry_non_idempotent=retry_non_idempotent,
             raise_for_status=raise_for_status,
+            budgets=budgets,
         )
 
     def _start(self, request: httpx.Request) -> tuple[RequestRetry, httpx.Request]:
@@ -39,9 +42,10 @@ class _Base:
             policy or self.policy,
             self.options,
             request.method,
+            request.url,
             request.headers,
+            client="httpx",
             replayable=replayable,
-            name=f"httpx {safe_target(request.method, request.url)}",
         )
         if call.key is not None:  # a copy: never modify the caller's request
             headers = request.headers.copy()
@@ -67,12 +71,14 @@ class RetryTransport(_Base, httpx.BaseTransport):
         idempotency_keys: bool = False,
         retry_non_idempotent: bool = False,
         raise_for_status: bool = False,
+        budgets: HostBudgets | None = None,
     ) -> None:
         super().__init__(
             policy,
             idempotency_keys=idempotency_keys,
             retry_non_idempotent=retry_non_idempotent,
             raise_for_status=raise_for_status,
+            budgets=budgets,
         )
         self.transport = transport if transport is not None else httpx.HTTPTransport()
 
@@ -127,12 +133,14 @@ class AsyncRetryTransport(_Base, httpx.AsyncBaseTransport):
         idempotency_keys: bool = False,
         retry_non_idempotent: bool = False,
         raise_for_status: bool = False,
+        budgets: HostBudgets | None = None,
     ) -> None:
         super().__init__(
             policy,
             idempotency_keys=idempotency_keys,
             retry_non_idempotent=retry_non_idempotent,
             raise_for_status=raise_for_status,
+            budgets=budgets,
         )
         self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import requests
 import requests.adapters
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy, safe_target
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._budget import HostBudgets
     from ._policy import RetryPolicy
 
 __all__ = ["RetryAdapter", "session"]
@@ -29,6 +30,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
         idempotency_keys: bool = False,
         retry_non_idempotent: bool = False,
         raise_for_status: bool = False,
+        budgets: HostBudgets | None = None,
         **adapter_kwargs: Any,
     ) -> None:
         self.policy = check_policy(policy)
@@ -36,6 +38,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             idempotency_keys=idempotency_keys,
             retry_non_idempotent=retry_non_idempotent,
             raise_for_status=raise_for_status,
+            budgets=budgets,
         )
         super().__init__(**adapter_kwargs)
 
@@ -49,9 +52,10 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             self.policy,
             self.options,
             method,
+            request.url,
             request.headers,
+            client="requests",
             replayable=replayable,
-            name=f"requests {safe_target(method, request.url)}",
         )
         prepared = request
         if call.key is not None:
@@ -98,6 +102,7 @@ def session(
     idempotency_keys: bool = False,
     retry_non_idempotent: bool = False,
     raise_for_status: bool = False,
+    budgets: HostBudgets | None = None,
     **adapter_kwargs: Any,
 ) -> requests.Session:
     """A ``requests.Session`` (a new one, or ``session``) that retries every request by ``policy``."""
@@ -107,6 +112,7 @@ def session(
         idempotency_keys=idempotency_keys,
         retry_non_idempotent=retry_non_idempotent,
         raise_for_status=raise_for_status,
+        budgets=budgets,
         **adapter_kwargs,
     )
     target.mount("http://", adapter)

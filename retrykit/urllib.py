@@ -5,13 +5,14 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from ._http import DRAIN_LIMIT, HTTPOptions, RequestRetry, check_policy, safe_target
+from ._http import DRAIN_LIMIT, HTTPOptions, RequestRetry, check_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
     from http.client import HTTPResponse
 
+    from ._budget import HostBudgets
     from ._policy import RetryPolicy
 
 __all__ = ["urlopen"]
@@ -33,6 +34,7 @@ def urlopen(
     idempotency_keys: bool = False,
     retry_non_idempotent: bool = False,
     raise_for_status: bool = False,
+    budgets: HostBudgets | None = None,
 ) -> HTTPResponse:
     """``urllib.request.urlopen``, retried by ``policy`` (default: the spec's).
 
@@ -43,7 +45,10 @@ def urlopen(
     """
     retry_policy = check_policy(policy)
     options = HTTPOptions(
-        idempotency_keys=idempotency_keys, retry_non_idempotent=retry_non_idempotent, raise_for_status=raise_for_status
+        idempotency_keys=idempotency_keys,
+        retry_non_idempotent=retry_non_idempotent,
+        raise_for_status=raise_for_status,
+        budgets=budgets,
     )
     original = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
     body = data if data is not None else original.data
@@ -53,9 +58,10 @@ def urlopen(
         retry_policy,
         options,
         method,
+        original.full_url,
         headers,
+        client="urlopen",
         replayable=_replayable(body),
-        name=f"urlopen {safe_target(method, original.full_url)}",
     )
     request = urllib.request.Request(
         original.full_url,

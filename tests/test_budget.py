@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from retrykit import Backoff, RetryBudget, RetryPolicy
+from retrykit import Backoff, HostBudgets, RetryBudget, RetryPolicy
+from retrykit._http import host_of
 from retrykit._simulate import SCENARIOS, FleetScenario, run_fleet, run_occ, strategies
 from retrykit.testing import instant
 
@@ -118,8 +119,8 @@ def test_one_budget_shared_by_policies() -> None:
 def test_fleet_simulation_is_deterministic_and_adds_up() -> None:
     scenario = FleetScenario("small", clients=20, calls=10, outage=(3.0, 8.0))
     backoff = strategies(1.0, 30.0)["full jitter"]
-    one = run_fleet(scenario, backoff, budget=True, seed=7)
-    two = run_fleet(scenario, backoff, budget=True, seed=7)
+    one = run_fleet(scenario, backoff, budget="client", seed=7)
+    two = run_fleet(scenario, backoff, budget="client", seed=7)
     assert (one.attempts, one.failures, one.finish, one.load) == (two.attempts, two.failures, two.finish, two.load)
     assert one.calls == one.successes + one.failures == 20 * 10
     assert sum(one.load.values()) == one.attempts
@@ -127,12 +128,32 @@ def test_fleet_simulation_is_deterministic_and_adds_up() -> None:
 
 def test_a_budget_caps_a_fleet_in_a_full_outage() -> None:
     scenario = SCENARIOS["full outage"]
-    base = run_fleet(scenario, Backoff(), budget=False, retries=False)
+    base = run_fleet(scenario, Backoff(), budget=None, retries=False)
     for backoff in strategies(1.0, 30.0).values():
-        with_budget = run_fleet(scenario, backoff, budget=True)
-        without = run_fleet(scenario, backoff, budget=False)
-        assert with_budget.attempts <= 1.2 * base.attempts
+        without = run_fleet(scenario, backoff, budget=None)
         assert without.attempts == 6 * base.attempts
+        for scope in ("client", "shared"):
+            assert run_fleet(scenario, backoff, budget=scope).attempts <= 1.2 * base.attempts
+
+
+@pytest.mark.parametrize("scope", ["client", "shared"])
+def test_at_5_percent_failures_the_budget_refuses_almost_no_retries(scope: str) -> None:
+    # gRFC A6's defaults drift upwards at 5 % (0.95 * 0.1 > 0.05 tokens per attempt), but a
+    # random streak of failures can still dip below half the bucket now and then.
+    scenario = SCENARIOS["5% random failures"]
+    refused = retried = 0
+    for seed in (1, 2, 3):
+        for backoff in strategies(1.0, 30.0).values():
+            result = run_fleet(scenario, backoff, budget=scope, seed=seed)
+            refused += result.budget_refusals
+            retried += result.attempts - result.calls
+            assert result.budget_refusals <= 0.03 * (result.attempts - result.calls)
+    assert refused <= 0.01 * (refused + retried)
+
+
+def test_simulation_rejects_an_unknown_budget_scope() -> None:
+    with pytest.raises(ValueError, match="budget"):
+        run_fleet(SCENARIOS["outage"], Backoff(), budget="everywhere")
 
 
 def test_occ_model_shows_the_aws_shape() -> None:
@@ -143,3 +164,42 @@ def test_occ_model_shows_the_aws_shape() -> None:
     no_jitter, full, decorrelated = mean_writes("no jitter"), mean_writes("full jitter"), mean_writes("decorrelated")
     assert full < decorrelated < no_jitter
     assert no_jitter > 2 * full
+
+
+def test_host_budgets_give_one_budget_per_host() -> None:
+    budgets = HostBudgets(max_tokens=4)
+    a = budgets.for_host("API.example.com:443")
+    assert budgets.for_host("api.example.com:443") is a
+    assert budgets.for_host("other.example.com:443") is not a
+    assert a.max_tokens == 4
+
+
+def test_host_budgets_are_created_once_under_contention() -> None:
+    budgets = HostBudgets()
+    seen: list[RetryBudget] = []
+    barrier = threading.Barrier(12)
+
+    def grab() -> None:
+        barrier.wait()
+        seen.append(budgets.for_host("h:80"))
+
+    threads = [threading.Thread(target=grab) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(b) for b in seen}) == 1
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [({"max_tokens": -1}, "max_tokens"), ({"token_ratio": 0}, "token_ratio")])
+def test_bad_host_budgets_name_the_parameter(kwargs: dict[str, float], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        HostBudgets(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [("http://a.example/x", "a.example:80"), ("https://A.example/x?k=1", "a.example:443"), ("http://127.0.0.1:8080/", "127.0.0.1:8080")],
+)
+def test_host_of_fills_in_default_ports(url: str, host: str) -> None:
+    assert host_of(url) == host

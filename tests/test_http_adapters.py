@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from retrykit import Backoff, RetryEvent, RetryPolicy, is_transient
+from retrykit import Backoff, HostBudgets, RetryBudget, RetryEvent, RetryPolicy, is_transient
 from retrykit.errors import APIError, AuthenticationError, ServerError
 from retrykit.testing import FlakyServer, Reply, instant, unused_port
 
@@ -199,3 +199,20 @@ def test_retries_do_not_multiply_around_an_adapter(send: Send) -> None:
             outer()
     assert len(server.requests) == 6
     assert len(clock.delays) == 5
+
+
+def test_per_host_budgets_stop_retrying_a_failing_host_only(send: Send) -> None:
+    budgets = HostBudgets(max_tokens=4)
+    failing = FlakyServer(default=Reply.error(503))
+    with failing, FlakyServer([Reply.error(503)]) as healthy, instant():
+        assert send(FAST, "GET", failing.url, budgets=budgets).status == 503
+        assert len(failing.requests) == 2  # 4 -> 3 tokens: retry; 3 -> 2: not above half
+        assert send(FAST, "GET", failing.url, budgets=budgets).status == 503
+        assert len(failing.requests) == 3  # the host's budget is spent: no retry at all
+        assert send(FAST, "GET", healthy.url, budgets=budgets).status == 200
+        assert len(healthy.requests) == 2  # another host keeps its own full budget
+
+
+def test_bad_budgets_option_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="budgets"):
+        CLIENTS["requests"](FAST, "GET", "http://127.0.0.1:1/", budgets=RetryBudget())
