@@ -247,8 +247,8 @@ def format_fleet(scenario: FleetScenario, rows: list[tuple[str, FleetResult]]) -
     base = rows[0][1]
     lines = [
         f"fleet: {scenario.name}: {scenario.clients} clients x {scenario.calls} calls, capacity {scenario.capacity}/s",
-        "| strategy | requests (work) | x baseline | finished at (s) | failed for good | peak load (x baseline) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| strategy | requests (work) | x baseline | finished at (s) | failed for good | retries refused by budget | peak load (x baseline) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
         lines.append(
