@@ -128,15 +128,18 @@ class RetryState:
     @property
     def stop(self) -> str | None:
         """Why the policy gave up on the last failure (None while it retries)."""
-        return None if self._stop is None else self.reason + self._stop
+        if self._stop is None or self.error is None:
+            return None
+        return describe(self.error, self.status, self.policy.status_table) + self._stop
 
     def note(self, function: str) -> str:
         """The PEP 678 note added to the exception when the policy gives up."""
         attempt = self.attempt
+        stop = self.stop
         if attempt == 1:
-            text = f"retrykit: gave up on {function} after 1 attempt: {self.stop}"
+            text = f"retrykit: gave up on {function} after 1 attempt: {stop}"
         else:
-            text = f"retrykit: gave up on {function} after {attempt} attempts over {self.elapsed:.2f} s: {self.stop}"
+            text = f"retrykit: gave up on {function} after {attempt} attempts over {self.elapsed:.2f} s: {stop}"
         return f"{text}\nHow to fix: {self.hint}" if self.hint else text
 
     def _give_up(self, stop: str, hint: str | None = None, inherited: bool = False) -> None:
@@ -157,19 +160,19 @@ class RetryState:
         policy = self.policy
         failures = self.attempt
         self.attempt = failures + 1
+        self.error = error
         elapsed = now - self.start
         self.elapsed = elapsed if elapsed > 0.0 else 0.0
-        self.error = error
         # Speed only: a plain exception (no status, response, headers or mark
         # anywhere) is proven so by one cached class check and one dict test.
-        bare = BARE_TYPES.get(type(error))
+        cls = type(error)
+        bare = BARE_TYPES.get(cls)
         if bare is None:
-            bare = bare_type(type(error))
-        if bare and error.__dict__:
-            bare = False
-        if bare:
+            bare = bare_type(cls)
+        if bare and not error.__dict__:
             response = status = None
         else:
+            bare = False
             response = response_of(error)
             status = status_of(error, response)
             if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
@@ -178,16 +181,19 @@ class RetryState:
                 return None
         self.status = status
 
-        if not isinstance(error, Exception):  # KeyboardInterrupt, CancelledError...: never, whatever `on` says
-            retryable = False
-        elif retryable is None:
-            types = policy.on_types
+        # KeyboardInterrupt, CancelledError and other BaseExceptions: never, whatever `on` says.
+        if retryable is None:
+            types = policy.on_types  # Exception subclasses only, so a match is an Exception
             if types is not None:
                 retryable = isinstance(error, types)
+            elif not isinstance(error, Exception):
+                retryable = False
             elif policy.on is is_transient:  # the default: reuse the status looked up above
                 retryable = transient_with_status(error, status, policy.status_table)
             else:
                 retryable = policy.should_retry(error)
+        elif not isinstance(error, Exception):
+            retryable = False
         if not retryable:
             hint = policy.status_table.rule(status).hint if status is not None else None
             self._give_up(" is not retryable", hint or None)

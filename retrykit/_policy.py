@@ -40,6 +40,10 @@ def _exception_types(on: object) -> bool:
     return isinstance(on, tuple) and all(isinstance(t, type) and issubclass(t, BaseException) for t in on)
 
 
+def _all_exceptions(on: Any) -> bool:
+    return all(issubclass(t, Exception) for t in (on if isinstance(on, tuple) else (on,)))
+
+
 class RetryPolicy(Frozen):
     """How to retry: when, how often, how long to wait. Immutable, and safe to share.
 
@@ -182,8 +186,9 @@ class RetryPolicy(Frozen):
             on_giveup=callable_or_none("on_giveup", on_giveup),
             log=log,
             should_retry=should_retry,
-            # Precomputed so the engine tests exception types inline, without calling should_retry.
-            on_types=on if _exception_types(on) else None,
+            # Precomputed so the engine tests exception types inline, without calling should_retry;
+            # only when every type is an Exception, so a match can never be a KeyboardInterrupt.
+            on_types=on if _exception_types(on) and _all_exceptions(on) else None,
         )
 
     @property
@@ -317,7 +322,7 @@ class _Run(RetryState):
     the give-up note); the faces only call, sleep and loop.
     """
 
-    __slots__ = ("fn", "clock", "wall", "sleep", "async_sleep")
+    __slots__ = ("fn", "clock", "wall", "sleep", "async_sleep", "listening")
 
     def __init__(self, policy: RetryPolicy, fn: object, budget: RetryBudget | None = None) -> None:
         source = _runtime.override
@@ -332,26 +337,34 @@ class _Run(RetryState):
             self.sleep = source.sleep
             self.async_sleep = source.async_sleep
         self.fn = fn
+        self.listening = policy.on_retry is not None or policy.log
         RetryState.__init__(self, policy, self.clock(), budget)
 
     def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
-        policy = self.policy
         delay = self.on_failure(error, self.clock(), self.wall(), retryable)
-        if delay is not None:
-            # Events and log text are built only for someone who listens.
-            if policy.on_retry is not None:
-                policy.on_retry(self._event())
-            if policy.log:
-                _log_retry(self.fn, self, policy.max_retries + 1)
-            return delay
+        if delay is None:
+            self.gave_up(error)
+        elif self.listening:
+            self.retried()
+        return delay
+
+    def retried(self) -> None:
+        """Tell whoever listens about a retry: events and log text exist only for them."""
+        policy = self.policy
+        if policy.on_retry is not None:
+            policy.on_retry(self._event())
+        if policy.log:
+            _log_retry(self.fn, self, policy.max_retries + 1)
+
+    def gave_up(self, error: BaseException) -> None:
+        """Note and mark the error the policy gives up on (unless an inner policy already did)."""
         if self.inherited:
-            return None
+            return
         error.add_note(self.note(_name_of(self.fn)))
         setattr(error, GAVE_UP_MARK, True)
-        if policy.on_giveup is not None:
-            policy.on_giveup(self._event())
-        return None
+        if self.policy.on_giveup is not None:
+            self.policy.on_giveup(self._event())
 
     def _event(self) -> RetryEvent:
         assert self.error is not None
@@ -373,14 +386,20 @@ class _Run(RetryState):
             budget.record_success()
 
     def retry_sync(self, fn: Callable[..., R], args: Any, kwargs: Any, error: BaseException) -> R:
+        # failed() unrolled, with its names bound once: for speed only, this loop
+        # runs once per failed attempt. retry_async is the same loop, awaiting.
+        on_failure, clock, wall, sleep, listening = self.on_failure, self.clock, self.wall, self.sleep, self.listening
         while True:
-            delay = self.failed(error)
+            delay = on_failure(error, clock(), wall())
             if delay is None:
+                self.gave_up(error)
                 try:
                     raise error
                 finally:
                     del error  # no frame -> exception -> traceback -> frame cycle left behind
-            self.sleep(delay)
+            if listening:
+                self.retried()
+            sleep(delay)
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
@@ -390,14 +409,18 @@ class _Run(RetryState):
                 return result
 
     async def retry_async(self, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
+        on_failure, clock, wall, sleep, listening = self.on_failure, self.clock, self.wall, self.async_sleep, self.listening
         while True:
-            delay = self.failed(error)
+            delay = on_failure(error, clock(), wall())
             if delay is None:
+                self.gave_up(error)
                 try:
                     raise error
                 finally:
                     del error
-            await self.async_sleep(delay)
+            if listening:
+                self.retried()
+            await sleep(delay)
             try:
                 result = await fn(*args, **kwargs)
             except Exception as exc:
@@ -421,6 +444,7 @@ def _decorate(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]
     import functools
     import inspect
 
+    name = _name_of(fn)  # computed once here, not at every give-up
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         raise TypeError(
             f"cannot retry generator function {_name_of(fn)}: a generator fails while being consumed, "
@@ -440,7 +464,7 @@ def _decorate(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]
                     return await fn(*args, **kwargs)
                 except Exception as exc:
                     error = exc
-                return await _Run(policy, fn).retry_async(fn, args, kwargs, error)
+                return await _Run(policy, name).retry_async(fn, args, kwargs, error)
 
         return functools.wraps(fn)(async_wrapper)
 
@@ -457,7 +481,7 @@ def _decorate(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]
                 return fn(*args, **kwargs)
             except Exception as exc:
                 error = exc
-            return _Run(policy, fn).retry_sync(fn, args, kwargs, error)
+            return _Run(policy, name).retry_sync(fn, args, kwargs, error)
 
     return functools.wraps(fn)(wrapper)
 
