@@ -292,3 +292,20 @@ def test_one_policy_is_shared_safely_across_threads() -> None:
             t.join()
     assert sorted(results) == list(range(16))  # type: ignore[type-var]
     assert len(clock.delays) == sum(i % 4 for i in range(16))
+
+
+@pytest.mark.parametrize("on", [BaseException, (KeyboardInterrupt, ConnectionError)])
+def test_on_naming_base_exceptions_still_never_retries_them(on: object) -> None:
+    fn = Flaky(KeyboardInterrupt())
+    policy = RetryPolicy(on=on)  # type: ignore[arg-type]
+    assert policy.on_types is None  # the engine's inline type test is only for Exception subclasses
+    with instant() as clock, pytest.raises(KeyboardInterrupt):
+        for attempt in policy.attempts():
+            with attempt:
+                fn()
+    assert fn.calls == 1
+    assert clock.delays == []
+    state_error = KeyboardInterrupt()
+    from retrykit._engine import RetryState
+
+    assert RetryState(policy, 0.0).on_failure(state_error, 0.0, 0.0) is None
