@@ -172,3 +172,18 @@ def test_one_policy_across_event_loops_in_threads() -> None:
             t.join()
     assert sorted(results) == list(range(8))  # type: ignore[type-var]
     assert clock.delays == [1.0] * 8
+
+
+def test_trio_cancellation_while_waiting_cancels_at_once() -> None:
+    policy = RetryPolicy(backoff=Backoff(base=30, cap=30, jitter=0))
+    fn = AsyncFlaky(*[ConnectionResetError() for _ in range(6)])
+
+    async def main() -> float:
+        with trio.move_on_after(0.05):
+            await policy.acall(fn)
+        return trio.current_time()
+
+    start = time.monotonic()
+    trio.run(main)
+    assert time.monotonic() - start < 5.0  # not the 30 s wait
+    assert fn.calls == 1
