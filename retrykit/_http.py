@@ -15,6 +15,10 @@ from .errors import MAX_BODY, APIError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from typing import TypeVar
+
+    R = TypeVar("R")
     from collections.abc import Mapping
 
 # RFC 9110 9.2.2: these may be repeated without changing the outcome.
@@ -223,10 +227,67 @@ class RequestRetry:
 
     def annotate(self, error: BaseException) -> None:
         """Give a client's own error for the final response the give-up note, and mark it."""
-        if self.final is not None and not getattr(error, GAVE_UP_MARK, False):
+        if self.final is not None:
+            present = getattr(error, "__notes__", ())
             for note in getattr(self.final, "__notes__", ()):
-                error.add_note(note)
+                if note not in present:
+                    error.add_note(note)
         mark_gave_up(error)
+
+    # The adapters' two loops (one sync, one async): send, let the engine decide,
+    # release every response not handed back, wait. Each adapter supplies how to
+    # send once, read a response's status and headers, and drain-and-release it
+    # (returning up to 64 KiB of body, for the typed error).
+
+    def drive(
+        self,
+        send: Callable[[], R],
+        status: Callable[[R], int],
+        headers: Callable[[R], object],
+        drain: Callable[[R], bytes],
+    ) -> R:
+        """Send until a response is handed back or an error re-raised."""
+        while True:
+            try:
+                response = send()
+            except Exception as error:
+                delay = self.check_error(error)
+                if delay is None:
+                    raise
+            else:
+                code = status(response)
+                delay = self.check_response(code, headers(response), response)
+                if delay is None:
+                    if self.should_raise(code):
+                        raise self.final_error(code, drain(response), headers(response))
+                    return response
+                drain(response)
+            self.sleep(delay)
+
+    async def adrive(
+        self,
+        send: Callable[[], Awaitable[R]],
+        status: Callable[[R], int],
+        headers: Callable[[R], object],
+        drain: Callable[[R], Awaitable[bytes]],
+    ) -> R:
+        """:meth:`drive`, awaiting the sends, drains and waits."""
+        while True:
+            try:
+                response = await send()
+            except Exception as error:
+                delay = self.check_error(error)
+                if delay is None:
+                    raise
+            else:
+                code = status(response)
+                delay = self.check_response(code, headers(response), response)
+                if delay is None:
+                    if self.should_raise(code):
+                        raise self.final_error(code, await drain(response), headers(response))
+                    return response
+                await drain(response)
+            await self.async_sleep(delay)
 
 
 def host_of(url: object) -> str:

@@ -59,24 +59,17 @@ def middleware(
         if call.key is not None:
             # aiohttp builds this ClientRequest for the call: the caller's own objects are untouched.
             request.headers[IDEMPOTENCY_HEADER] = call.key
-        while True:
-            try:
-                response = await handler(request)
-            except Exception as error:
-                delay = call.check_error(error)
-                if delay is None:
-                    raise
-            else:
-                delay = call.check_response(response.status, response.headers, response)
-                if delay is None:
-                    if call.should_raise(response.status):
-                        payload = await _drain(response)
-                        raise call.final_error(response.status, payload, response.headers)
-                    return response
-                await _drain(response)
-            await call.async_sleep(delay)
+        return await call.adrive(lambda: handler(request), _status, _headers, _drain)
 
     return retrykit_middleware
+
+
+def _status(response: aiohttp.ClientResponse) -> int:
+    return response.status
+
+
+def _headers(response: aiohttp.ClientResponse) -> object:
+    return response.headers
 
 
 async def _drain(response: aiohttp.ClientResponse) -> bytes:

@@ -84,25 +84,18 @@ class RetryTransport(_Base, httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call, request = self._start(request)
-        while True:
-            try:
-                response = self.transport.handle_request(request)
-            except Exception as error:
-                delay = call.check_error(error)
-                if delay is None:
-                    raise
-            else:
-                delay = call.check_response(response.status_code, response.headers, response)
-                if delay is None:
-                    if call.should_raise(response.status_code):
-                        payload = _drain(response)
-                        raise call.final_error(response.status_code, payload, response.headers)
-                    return response
-                _drain(response)
-            call.sleep(delay)
+        return call.drive(lambda: self.transport.handle_request(request), _status, _headers, _drain)
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _status(response: httpx.Response) -> int:
+    return response.status_code
+
+
+def _headers(response: httpx.Response) -> object:
+    return response.headers
 
 
 def _drain(response: httpx.Response) -> bytes:
@@ -146,22 +139,7 @@ class AsyncRetryTransport(_Base, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call, request = self._start(request)
-        while True:
-            try:
-                response = await self.transport.handle_async_request(request)
-            except Exception as error:
-                delay = call.check_error(error)
-                if delay is None:
-                    raise
-            else:
-                delay = call.check_response(response.status_code, response.headers, response)
-                if delay is None:
-                    if call.should_raise(response.status_code):
-                        payload = await _adrain(response)
-                        raise call.final_error(response.status_code, payload, response.headers)
-                    return response
-                await _adrain(response)
-            await call.async_sleep(delay)
+        return await call.adrive(lambda: self.transport.handle_async_request(request), _status, _headers, _adrain)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -61,36 +61,30 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
         if call.key is not None:
             prepared = request.copy()  # never modify the caller's request
             prepared.headers[IDEMPOTENCY_HEADER] = call.key
-        first = True
-        while True:
-            if rewind is not None and not first:
-                body.seek(rewind)
-            first = False
-            try:
-                response = super().send(prepared, *args, **kwargs)
-            except Exception as error:
-                delay = call.check_error(error)
-                if delay is None:
-                    raise
-            else:
-                delay = call.check_response(response.status_code, response.headers, response)
-                if delay is None:
-                    if call.should_raise(response.status_code):
-                        payload = response.raw.read(DRAIN_LIMIT + 1, decode_content=True) if response.raw else b""
-                        response.close()
-                        raise call.final_error(response.status_code, payload, response.headers)
-                    return response
-                _release(response)
-            call.sleep(delay)
+        send_once = super().send
+
+        def send() -> requests.Response:
+            if rewind is not None:
+                body.seek(rewind)  # replay a file-like body from where it started
+            return send_once(prepared, *args, **kwargs)
+
+        return call.drive(send, _status, _headers, _drain)
 
 
-def _release(response: requests.Response) -> None:
-    """Drain up to 64 KiB so the pooled connection can be reused, then release it."""
+def _status(response: requests.Response) -> int:
+    return response.status_code
+
+
+def _headers(response: requests.Response) -> object:
+    return response.headers
+
+
+def _drain(response: requests.Response) -> bytes:
+    """Read up to 64 KiB so the pooled connection can be reused, then release it."""
     try:
-        if response.raw is not None:
-            response.raw.read(DRAIN_LIMIT, decode_content=False)
+        return response.raw.read(DRAIN_LIMIT + 1, decode_content=True) if response.raw is not None else b""
     except Exception:  # a broken body must not stop the retry
-        pass
+        return b""
     finally:
         response.close()
 

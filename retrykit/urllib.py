@@ -75,40 +75,37 @@ def urlopen(
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
     else:
         opener = urllib.request.build_opener()
-    while True:
+
+    def send() -> HTTPResponse | urllib.error.HTTPError:
         try:
             if timeout is _NO_TIMEOUT:
                 response: HTTPResponse = opener.open(request)
             else:
                 response = opener.open(request, timeout=timeout)  # type: ignore[arg-type]
         except urllib.error.HTTPError as error:
-            delay = call.check_response(error.code, error.headers)
-            if delay is None:
-                if call.should_raise(error.code):
-                    payload = error.read(DRAIN_LIMIT + 1) if error.fp is not None else b""
-                    error.close()
-                    raise call.final_error(error.code, payload, error.headers) from None
-                call.annotate(error)
-                raise
-            _release(error)
-        except Exception as error:
-            delay = call.check_error(error)
-            if delay is None:
-                raise
-        else:
-            delay = call.check_response(response.status, response.headers, response)
-            if delay is None:
-                return response
-            _release(response)
-        call.sleep(delay)
+            return error  # urllib raises error statuses; here they are responses like any other
+        return response
+
+    result = call.drive(send, _status, _headers, _drain)
+    if isinstance(result, urllib.error.HTTPError):
+        call.annotate(result)
+        raise result  # urllib's bare behaviour for an error status
+    return result
 
 
-def _release(response: object) -> None:
-    """Drain up to 64 KiB so the connection can be reused, then close the response."""
+def _status(response: HTTPResponse | urllib.error.HTTPError) -> int:
+    return response.code if isinstance(response, urllib.error.HTTPError) else response.status
+
+
+def _headers(response: HTTPResponse | urllib.error.HTTPError) -> object:
+    return response.headers
+
+
+def _drain(response: HTTPResponse | urllib.error.HTTPError) -> bytes:
+    """Read up to 64 KiB so the connection can be reused, then close the response."""
     try:
-        if getattr(response, "fp", True) is not None:
-            response.read(DRAIN_LIMIT)  # type: ignore[attr-defined]
+        return response.read(DRAIN_LIMIT + 1) if getattr(response, "fp", True) is not None else b""
     except Exception:  # a broken body must not stop the retry
-        pass
+        return b""
     finally:
-        response.close()  # type: ignore[attr-defined]
+        response.close()
