@@ -185,7 +185,7 @@ class RequestRetry:
                 budget.record_success()
             return None
         run = self._run()
-        error = APIError.from_response(status, None, headers, now=run.wall(), table=table)
+        error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
         retryable = (
             table.is_retryable(status) and self.replayable and (self.by_table or status in NOT_APPLIED_STATUSES)
         )

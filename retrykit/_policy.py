@@ -8,7 +8,7 @@ from . import _runtime
 from ._backoff import Backoff
 from ._classify import is_transient
 from ._config import Frozen, callable_or_none, count, number, optional_number
-from ._engine import GAVE_UP_MARK, RetryEvent, RetryState
+from ._engine import GAVE_UP_MARK, INHERITED, RetryEvent, RetryState, no_retries_left
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
 TYPE_CHECKING = False
@@ -77,6 +77,8 @@ class RetryPolicy(Frozen):
         "log",
         "should_retry",
         "on_types",
+        "listening",
+        "exhausted",
     )
     _fields = (
         "max_retries",
@@ -112,6 +114,8 @@ class RetryPolicy(Frozen):
     log: bool
     should_retry: Predicate
     on_types: type[BaseException] | tuple[type[BaseException], ...] | None
+    listening: bool
+    exhausted: str
 
     def __init__(
         self,
@@ -189,6 +193,9 @@ class RetryPolicy(Frozen):
             # Precomputed so the engine tests exception types inline, without calling should_retry;
             # only when every type is an Exception, so a match can never be a KeyboardInterrupt.
             on_types=on if _exception_types(on) and _all_exceptions(on) else None,
+            # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
+            listening=on_retry is not None or log,
+            exhausted=no_retries_left(max_retries),
         )
 
     @property
@@ -322,30 +329,42 @@ class _Run(RetryState):
     the give-up note); the faces only call, sleep and loop.
     """
 
-    __slots__ = ("fn", "clock", "wall", "sleep", "async_sleep", "listening")
+    __slots__ = ("fn", "clock", "source")
 
     def __init__(self, policy: RetryPolicy, fn: object, budget: RetryBudget | None = None) -> None:
-        source = _runtime.override
+        # The policy's clock and sleeps, unless testing.instant() replaces them all.
+        source = self.source = _runtime.override
         if source is None:
-            self.clock = policy.clock
-            self.wall = time.time
-            self.sleep = policy.sleep
-            self.async_sleep = policy.async_sleep or _runtime.framework_sleep
+            clock = self.clock = policy.clock
+            wall = time.time()
         else:
-            self.clock = source.clock
-            self.wall = source.wall
-            self.sleep = source.sleep
-            self.async_sleep = source.async_sleep
+            clock = self.clock = source.clock
+            wall = source.wall()
         self.fn = fn
-        self.listening = policy.on_retry is not None or policy.log
-        RetryState.__init__(self, policy, self.clock(), budget)
+        RetryState.__init__(self, policy, clock(), wall, budget)
+
+    @property
+    def sleep(self) -> Callable[[float], object]:
+        source = self.source
+        return self.policy.sleep if source is None else source.sleep
+
+    @property
+    def async_sleep(self) -> Callable[[float], Awaitable[object]]:
+        source = self.source
+        if source is None:
+            return self.policy.async_sleep or _runtime.framework_sleep
+        return source.async_sleep
+
+    def wall_time(self) -> float:
+        """Epoch seconds now, by this call's time source."""
+        return self.wall + (self.clock() - self.start)
 
     def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
-        delay = self.on_failure(error, self.clock(), self.wall(), retryable)
+        delay = self.on_failure(error, self.clock(), retryable)
         if delay is None:
             self.gave_up(error)
-        elif self.listening:
+        elif self.policy.listening:
             self.retried()
         return delay
 
@@ -359,7 +378,7 @@ class _Run(RetryState):
 
     def gave_up(self, error: BaseException) -> None:
         """Note and mark the error the policy gives up on (unless an inner policy already did)."""
-        if self.inherited:
+        if self._stop is INHERITED:
             return
         error.add_note(self.note(_name_of(self.fn)))
         setattr(error, GAVE_UP_MARK, True)
@@ -388,9 +407,9 @@ class _Run(RetryState):
     def retry_sync(self, fn: Callable[..., R], args: Any, kwargs: Any, error: BaseException) -> R:
         # failed() unrolled, with its names bound once: for speed only, this loop
         # runs once per failed attempt. retry_async is the same loop, awaiting.
-        on_failure, clock, wall, sleep, listening = self.on_failure, self.clock, self.wall, self.sleep, self.listening
+        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.sleep, self.policy.listening
         while True:
-            delay = on_failure(error, clock(), wall())
+            delay = on_failure(error, clock())
             if delay is None:
                 self.gave_up(error)
                 try:
@@ -409,9 +428,9 @@ class _Run(RetryState):
                 return result
 
     async def retry_async(self, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
-        on_failure, clock, wall, sleep, listening = self.on_failure, self.clock, self.wall, self.async_sleep, self.listening
+        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.async_sleep, self.policy.listening
         while True:
-            delay = on_failure(error, clock(), wall())
+            delay = on_failure(error, clock())
             if delay is None:
                 self.gave_up(error)
                 try:

@@ -130,7 +130,7 @@ def run_fleet(
         now, _, client, left, state = heapq.heappop(queue)
         policy = policies[client]
         if state is None:
-            state = RetryState(policy, now)
+            state = RetryState(policy, now, now)
         second = int(now)
         load = result.load.get(second, 0) + 1
         result.load[second] = load
@@ -154,11 +154,11 @@ def run_fleet(
         else:
             retry_after = scenario.retry_after if status == 429 else None
             error = APIError("simulated", status=status, retry_after=retry_after)
-            delay = state.on_failure(error, now, now)
+            delay = state.on_failure(error, now)
             if delay is not None:
                 next_state, wake = state, now + delay
             else:
-                if state.stop and "budget" in state.stop:
+                if state.refused_by_budget:
                     result.budget_refusals += 1
                 result.failures += 1
                 next_state, wake = None, now + scenario.think

@@ -308,4 +308,4 @@ def test_on_naming_base_exceptions_still_never_retries_them(on: object) -> None:
     state_error = KeyboardInterrupt()
     from retrykit._engine import RetryState
 
-    assert RetryState(policy, 0.0).on_failure(state_error, 0.0, 0.0) is None
+    assert RetryState(policy, 0.0, 0.0).on_failure(state_error, 0.0) is None
