@@ -115,27 +115,29 @@ _UNKNOWN: object = object()
 
 # Everything the classifier may read off an exception.
 _READ_ATTRIBUTES = (*STATUS_ATTRIBUTES, "response", "headers", "retry_after", "__retrykit_gave_up__")
-# Exception class -> True if no class on its MRO defines an attribute the classifier reads.
-BARE_TYPES: dict[type, bool] = {}
+# Exception classes known to be bare (see bare_type) and known not to be: caches, filled as classes show up.
+BARE_TYPES: set[type] = set()
+_RICH_TYPES: set[type] = set()
 
 
 def bare_type(cls: type) -> bool:
     """Whether instances of ``cls`` can only carry classifier attributes in their ``__dict__`` (cached).
 
     Exists only for speed on the retry path: for a plain ``ConnectionResetError``
-    one cached class check and one dict test replace seven failing ``getattr`` calls.
+    one set lookup and one dict test replace seven failing ``getattr`` calls.
     """
+    if cls in BARE_TYPES:
+        return True
+    if cls in _RICH_TYPES:
+        return False
     bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
-    BARE_TYPES[cls] = bare
+    (BARE_TYPES if bare else _RICH_TYPES).add(cls)
     return bare
 
 
 def is_bare(error: BaseException) -> bool:
     """True if ``error`` carries none of the attributes the classifier reads."""
-    bare = BARE_TYPES.get(type(error))
-    if bare is None:
-        bare = bare_type(type(error))
-    return bare and not error.__dict__
+    return bare_type(type(error)) and not error.__dict__
 
 
 def status_of(error: BaseException, response: object = _UNKNOWN) -> int | None:

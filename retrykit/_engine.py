@@ -187,13 +187,10 @@ class RetryState:
         self.error = error
         self.now = now
         # Speed only: a plain exception (no status, response, headers or mark
-        # anywhere) is proven so by one cached class lookup and one dict test.
+        # anywhere) is proven so by one set lookup and one dict test.
         cls = type(error)
-        try:
-            bare = BARE_TYPES[cls]
-        except KeyError:
-            bare = bare_type(cls)
-        if bare and not error.__dict__:
+        if (cls in BARE_TYPES or bare_type(cls)) and not error.__dict__:
+            bare = True
             status = response = None
         else:
             bare = False
