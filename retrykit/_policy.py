@@ -260,7 +260,10 @@ class RetryPolicy(Frozen):
             if self.budget is not None:
                 self.budget.record_success()
             return result
-        return (run or _Run(self, fn)).retry_sync(fn, args, kwargs, error)
+        try:
+            return (run or _Run(self, fn)).retry_sync(fn, args, kwargs, error)
+        finally:
+            del error  # the first error's traceback holds this frame: no cycle through this local
 
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Await ``fn(*args, **kwargs)``, retrying it by this policy."""
@@ -273,7 +276,10 @@ class RetryPolicy(Frozen):
             if self.budget is not None:
                 self.budget.record_success()
             return result
-        return await (run or _Run(self, fn)).retry_async(fn, args, kwargs, error)
+        try:
+            return await (run or _Run(self, fn)).retry_async(fn, args, kwargs, error)
+        finally:
+            del error
 
     def attempts(self, name: str = "block") -> Attempts:
         """Attempts at a block of code, for ``for``/``async for`` with ``with attempt:`` inside."""
@@ -378,12 +384,14 @@ class _Run(RetryState):
 
     def gave_up(self, error: BaseException) -> None:
         """Note and mark the error the policy gives up on (unless an inner policy already did)."""
-        if self._stop is INHERITED:
-            return
-        error.add_note(self.note(_name_of(self.fn)))
-        setattr(error, GAVE_UP_MARK, True)
-        if self.policy.on_giveup is not None:
-            self.policy.on_giveup(self._event())
+        if self._stop is not INHERITED:
+            error.add_note(self.note(_name_of(self.fn)))
+            setattr(error, GAVE_UP_MARK, True)
+            if self.policy.on_giveup is not None:
+                self.policy.on_giveup(self._event())
+        # The call is over. Without this, the error's traceback holds the frame that
+        # holds this run, which holds the error: a reference cycle on every give-up.
+        self.error = None
 
     def _event(self) -> RetryEvent:
         assert self.error is not None
@@ -483,7 +491,10 @@ def _decorate(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]
                     return await fn(*args, **kwargs)
                 except Exception as exc:
                     error = exc
-                return await _Run(policy, name).retry_async(fn, args, kwargs, error)
+                try:
+                    return await _Run(policy, name).retry_async(fn, args, kwargs, error)
+                finally:
+                    del error  # as in the sync wrapper
 
         return functools.wraps(fn)(async_wrapper)
 
@@ -500,7 +511,10 @@ def _decorate(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]
                 return fn(*args, **kwargs)
             except Exception as exc:
                 error = exc
-            return _Run(policy, name).retry_sync(fn, args, kwargs, error)
+            try:
+                return _Run(policy, name).retry_sync(fn, args, kwargs, error)
+            finally:
+                del error  # the first error's traceback holds this frame: no cycle through this local
 
     return functools.wraps(fn)(wrapper)
 

@@ -71,25 +71,34 @@ def urlopen(
         unverifiable=original.unverifiable,
         method=method,
     )
-    if context is not None:
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
-    else:
-        opener = urllib.request.build_opener()
+    # Like urllib.request.urlopen: the installed opener (install_opener), or with a
+    # context one opener of our own for this call (an opener and its handlers form a
+    # reference cycle, so not one per attempt).
+    open_ = (
+        urllib.request.build_opener(urllib.request.HTTPSHandler(context=context)).open
+        if context is not None
+        else urllib.request.urlopen
+    )
 
     def send() -> HTTPResponse | urllib.error.HTTPError:
         try:
             if timeout is _NO_TIMEOUT:
-                response: HTTPResponse = opener.open(request)
+                response: HTTPResponse = open_(request)
             else:
-                response = opener.open(request, timeout=timeout)  # type: ignore[arg-type]
+                response = open_(request, timeout=timeout)  # type: ignore[arg-type]
         except urllib.error.HTTPError as error:
-            return error  # urllib raises error statuses; here they are responses like any other
+            # urllib raises error statuses; here they are responses like any other. Its
+            # traceback would only tie this frame (and its callers) to it in a cycle.
+            return error.with_traceback(None)
         return response
 
     result = call.drive(send, _status, _headers, _drain)
     if isinstance(result, urllib.error.HTTPError):
         call.annotate(result)
-        raise result  # urllib's bare behaviour for an error status
+        try:
+            raise result  # urllib's bare behaviour for an error status
+        finally:
+            del result  # its traceback holds this frame: no reference cycle through this local
     return result
 
 
