@@ -109,7 +109,7 @@ def measure_together(stmts: dict[str, tuple[Callable[[], object], int]]) -> dict
 def report(title: str, samples: dict[str, list[float]], ref_names: dict[str, str]) -> dict[str, float]:
     """Print one row per contender with ratios to the named references; return the medians."""
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    refs = {label: medians[name] for label, name in ref_names.items()}
+    refs = {label: samples[name] for label, name in ref_names.items()}
     if title:
         print(title)
     bare = ref_names.get("bare")
@@ -118,9 +118,17 @@ def report(title: str, samples: dict[str, list[float]], ref_names: dict[str, str
     return medians
 
 
-def row(name: str, samples: list[float], ref: dict[str, float]) -> str:
+def row(name: str, samples: list[float], refs: dict[str, list[float]]) -> str:
+    """Median, min and max ns, and each ratio as the median of the per-round ratios.
+
+    A round times every contender back to back, so a ratio within a round is
+    immune to the machine slowing down between rounds; a ratio of the medians
+    is not (one slow spell can land on more of one contender's repeats).
+    """
     med = statistics.median(samples)
-    ratios = "  ".join(f"{med / v:6.2f}x {k}" for k, v in ref.items())
+    ratios = "  ".join(
+        f"{statistics.median(a / b for a, b in zip(samples, ref, strict=True)):6.2f}x {k}" for k, ref in refs.items()
+    )
     return f"  {name:<18} median {med:>10.0f} ns   min {min(samples):>10.0f}   max {max(samples):>10.0f}   {ratios}"
 
 
@@ -211,6 +219,14 @@ def retry_path() -> dict[str, float]:
 
         stmts[name] = (call, 2_000)
     results = report("", measure_together(stmts), {"loop": "hand-written loop"})
+    print("   objects left in reference cycles per failing call (for the garbage collector to find):")
+    for name, (call, _) in stmts.items():
+        gc.collect()
+        gc.disable()
+        for _ in range(200):
+            call()
+        print(f"  {name:<18} {gc.collect() / 200:>6.2f}")
+        gc.enable()
     stamina.set_testing(False)
     return results
 

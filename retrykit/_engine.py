@@ -188,12 +188,10 @@ class RetryState:
         self.now = now
         # Speed only: a plain exception (no status, response, headers or mark
         # anywhere) is proven so by one set lookup and one dict test.
-        cls = type(error)
-        if (cls in BARE_TYPES or bare_type(cls)) and not error.__dict__:
-            bare = True
+        plain = (type(error) in BARE_TYPES or bare_type(type(error))) and not error.__dict__
+        if plain:
             status = response = None
         else:
-            bare = False
             response = response_of(error)
             status = status_of(error, response)
             if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
@@ -226,7 +224,7 @@ class RetryState:
             self._give_up(policy.exhausted)
             return None
 
-        asked = None if bare else server_delay(error, status, self.wall + (now - self.start), response)
+        asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)
         if asked is None:
             delay = policy.backoff.delay(failures, policy.rng, self.delay)
         else:
