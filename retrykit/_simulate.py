@@ -96,24 +96,31 @@ class FleetResult:
 
 
 def run_fleet(
-    scenario: FleetScenario, backoff: BackoffStrategy, *, budget: str | None, retries: bool = True, seed: int = 1
+    scenario: FleetScenario,
+    backoff: BackoffStrategy,
+    *,
+    budget: str | None,
+    retries: bool = True,
+    seed: int = 1,
+    max_tokens: float = 10,
 ) -> FleetResult:
     """Simulate ``scenario`` with every client retrying by ``backoff``.
 
     ``budget``: None for no budget; ``"client"`` for a default ``RetryBudget`` per
     client (separate processes); ``"shared"`` for one default budget shared by the
-    whole fleet (many callers in one process, the adapters' ``HostBudgets``).
+    whole fleet (many callers in one process, the adapters' ``HostBudgets``), with
+    ``max_tokens`` tokens each.
     """
     if budget not in (None, "client", "shared"):
         raise ValueError(f"budget must be None, 'client' or 'shared', got {budget!r}")
     rng = random.Random(seed)
     result = FleetResult()
-    shared = RetryBudget()
+    shared = RetryBudget(max_tokens)
     policies = [
         RetryPolicy(
             max_retries=5 if retries else 0,
             backoff=backoff,
-            budget=None if budget is None else shared if budget == "shared" else RetryBudget(),
+            budget=None if budget is None else shared if budget == "shared" else RetryBudget(max_tokens),
             rng=random.Random(rng.random()),
             max_retry_after=None,
             log=False,
@@ -301,6 +308,40 @@ def write_svg(path: str, title: str, series: list[tuple[str, dict[int, int]]]) -
         f.write("\n".join(parts))
 
 
+# -- model 3: what the default budget refuses under random failures ---------------------------------
+
+
+def budget_refusals(failure_rate: float, attempts: int = 200_000, seed: int = 1, max_tokens: float = 10) -> float:
+    """Share of failures whose retry a ``RetryBudget(max_tokens)`` refuses, with independent failures.
+
+    Drives the real budget with a seeded stream of attempt outcomes: each fails
+    with probability ``failure_rate`` (taking a token and asking for a retry) or
+    succeeds (giving back ``token_ratio``). Retries are attempts like any other,
+    so under independent failures the stream does not depend on which were retries.
+    """
+    rng = random.Random(seed)
+    budget = RetryBudget(max_tokens)
+    failures = refused = 0
+    for _ in range(attempts):
+        if rng.random() < failure_rate:
+            failures += 1
+            if not budget.record_failure():
+                refused += 1
+        else:
+            budget.record_success()
+    return refused / failures if failures else 0.0
+
+
+def format_refusals(rates: list[float], attempts: int = 200_000, seed: int = 1) -> str:
+    lines = [
+        f"budget: share of retries a default RetryBudget() refuses, {attempts:,} attempts with independent failures",
+        "| failure rate | " + " | ".join(f"{r:.0%}" for r in rates) + " |",
+        "|---|" + "---:|" * len(rates),
+        "| retries refused | " + " | ".join(f"{budget_refusals(r, attempts, seed):.2%}" for r in rates) + " |",
+    ]
+    return "\n".join(lines)
+
+
 def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
     """Every table, as Markdown; with ``out``, also the load charts (SVG, and PNG if matplotlib is there)."""
     sections = []
@@ -315,6 +356,7 @@ def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
             write_svg(os.path.join(out, "storm-outage.svg"), "requests/s during a 30 s outage (100 clients)", chosen)
             _maybe_png(os.path.join(out, "storm-outage.png"), chosen)
     sections.append(format_occ(occ_table([10, 50, 100, 150, 190], runs=occ_runs, seed=seed)))
+    sections.append(format_refusals([0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10, 0.15], seed=seed))
     return "\n\n".join(sections)
 
 

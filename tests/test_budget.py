@@ -6,7 +6,7 @@ import pytest
 
 from retrykit import Backoff, HostBudgets, RetryBudget, RetryPolicy
 from retrykit._http import host_of
-from retrykit._simulate import SCENARIOS, FleetScenario, run_fleet, run_occ, strategies
+from retrykit._simulate import SCENARIOS, FleetScenario, budget_refusals, run_fleet, run_occ, strategies
 from retrykit.testing import instant
 
 from .helpers import Flaky, HTTPFailure
@@ -149,6 +149,27 @@ def test_at_5_percent_failures_the_budget_refuses_almost_no_retries(scope: str) 
             retried += result.attempts - result.calls
             assert result.budget_refusals <= 0.03 * (result.attempts - result.calls)
     assert refused <= 0.01 * (refused + retried)
+
+
+def test_the_default_budget_only_throttles_above_a_few_percent_failures() -> None:
+    # Driving the real bucket with independent failures: none refused at 3 %, about 1 % at 5 %
+    # (the knee of gRFC A6's defaults), and most at 10 %, where failures outpace the refill.
+    shares = [budget_refusals(rate, attempts=50_000) for rate in (0.01, 0.03, 0.05, 0.08, 0.10)]
+    assert shares[:2] == [0.0, 0.0]
+    assert 0.0 < shares[2] < 0.03
+    assert shares == sorted(shares) and shares[-1] > 0.5
+    assert budget_refusals(0.05, attempts=50_000, seed=7) == budget_refusals(0.05, attempts=50_000, seed=7)
+
+
+def test_a_bucket_of_20_allows_every_retry_at_5_percent_and_still_caps_an_outage() -> None:
+    # The README's advice for dependencies that normally fail around 5 %.
+    assert budget_refusals(0.05, attempts=100_000, max_tokens=20) == 0.0
+    backoff = Backoff()
+    baseline = run_fleet(SCENARIOS["full outage"], backoff, budget=None, retries=False)
+    capped = run_fleet(SCENARIOS["full outage"], backoff, budget="client", max_tokens=20)
+    assert capped.attempts <= 1.2 * baseline.attempts
+    for seed in (1, 2, 3):
+        assert run_fleet(SCENARIOS["5% random failures"], backoff, budget="client", seed=seed, max_tokens=20).budget_refusals == 0
 
 
 def test_simulation_rejects_an_unknown_budget_scope() -> None:
