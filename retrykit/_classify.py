@@ -21,6 +21,9 @@ TRANSIENT_ERRORS: frozenset[str] = frozenset(
     (
         "builtins.ConnectionError",  # refused, reset, aborted, broken pipe
         "builtins.TimeoutError",  # also socket.timeout and asyncio.TimeoutError
+        # DNS lookup failures: requests, httpx and aiohttp already report them as
+        # connection errors; this row gives urllib (URLError(gaierror)) and raw sockets the same verdict.
+        "socket.gaierror",
         "http.client.IncompleteRead",
         "requests.exceptions.ConnectionError",
         "requests.exceptions.Timeout",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import urllib.error
 import warnings
 
@@ -51,6 +52,8 @@ class WrappedError(Exception):
         aiohttp.ServerDisconnectedError(),
         aiohttp.ClientPayloadError(),
         urllib.error.URLError(ConnectionRefusedError()),
+        socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+        urllib.error.URLError(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")),
     ],
 )
 def test_connection_and_timeout_errors_are_transient(error: Exception) -> None:
