@@ -160,7 +160,7 @@ class RetryState:
 
     def note(self, function: str) -> str:
         """The PEP 678 note added to the exception when the policy gives up."""
-        # One f-string and no property calls: this runs on every give-up.
+        # Speed only: one f-string, and no property calls unless there is a hint; this runs on every give-up.
         attempt, stop, error = self.attempt, self._stop, self.error
         if stop is None or error is None:
             return ""

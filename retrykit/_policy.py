@@ -327,6 +327,17 @@ def _log_retry(fn: object, state: RetryState, max_attempts: int) -> None:
         )
 
 
+def _call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:
+    """Call ``on_retry``/``on_giveup``. A hook that raises stops the call with its own error,
+    chained to the failure it was told about, so neither is lost."""
+    try:
+        hook(event)
+    except BaseException as hook_error:
+        if hook_error.__context__ is None and hook_error is not event.error:
+            hook_error.__context__ = event.error
+        raise
+
+
 class _Run(RetryState):
     """One call's retry driver, created at its first failure (or at its start, with a deadline).
 
@@ -378,20 +389,22 @@ class _Run(RetryState):
         """Tell whoever listens about a retry: events and log text exist only for them."""
         policy = self.policy
         if policy.on_retry is not None:
-            policy.on_retry(self._event())
+            _call_hook(policy.on_retry, self._event())
         if policy.log:
             _log_retry(self.fn, self, policy.max_retries + 1)
 
     def gave_up(self, error: BaseException) -> None:
         """Note and mark the error the policy gives up on (unless an inner policy already did)."""
-        if self._stop is not INHERITED:
-            error.add_note(self.note(_name_of(self.fn)))
-            setattr(error, GAVE_UP_MARK, True)
-            if self.policy.on_giveup is not None:
-                self.policy.on_giveup(self._event())
-        # The call is over. Without this, the error's traceback holds the frame that
-        # holds this run, which holds the error: a reference cycle on every give-up.
-        self.error = None
+        try:
+            if self._stop is not INHERITED:
+                error.add_note(self.note(_name_of(self.fn)))
+                setattr(error, GAVE_UP_MARK, True)
+                if self.policy.on_giveup is not None:
+                    _call_hook(self.policy.on_giveup, self._event())
+        finally:
+            # The call is over. Without this, the error's traceback holds the frame that
+            # holds this run, which holds the error: a reference cycle on every give-up.
+            self.error = None
 
     def _event(self) -> RetryEvent:
         assert self.error is not None

@@ -231,6 +231,34 @@ def test_hooks_receive_frozen_events() -> None:
         last.attempt = 9  # type: ignore[misc]
 
 
+class HookBroke(Exception):
+    pass
+
+
+def broken_hook(event: RetryEvent) -> None:
+    raise HookBroke("metrics are down")
+
+
+@pytest.mark.parametrize("hook", ["on_retry", "on_giveup"])
+def test_a_hook_that_raises_stops_the_call_and_keeps_the_failure(hook: str) -> None:
+    fn = Flaky(*[ConnectionResetError("down")] * 6)
+    policy = FAST.replace(**{hook: broken_hook})
+    with instant(), pytest.raises(HookBroke) as info:
+        policy.call(fn)
+    assert fn.calls == (1 if hook == "on_retry" else 6)
+    assert isinstance(info.value.__context__, ConnectionResetError)  # the failure is not lost
+
+
+@pytest.mark.parametrize("hook", ["on_retry", "on_giveup"])
+def test_a_hook_that_raises_in_an_attempts_block_keeps_the_failure(hook: str) -> None:
+    policy = FAST.replace(max_retries=1, **{hook: broken_hook})
+    with instant(), pytest.raises(HookBroke) as info:
+        for attempt in policy.attempts():
+            with attempt:
+                raise TimeoutError("slow")
+    assert isinstance(info.value.__context__, TimeoutError)
+
+
 def test_each_retry_is_logged_once_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="retrykit")
 
