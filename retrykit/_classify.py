@@ -138,11 +138,6 @@ def bare_type(cls: type) -> bool:
     return bare
 
 
-def is_bare(error: BaseException) -> bool:
-    """True if ``error`` carries none of the attributes the classifier reads."""
-    return bare_type(type(error)) and not error.__dict__
-
-
 def status_of(error: BaseException, response: object = _UNKNOWN) -> int | None:
     """The HTTP status an exception carries (on itself or its ``.response``), or None.
 
