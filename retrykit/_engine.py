@@ -202,7 +202,7 @@ class RetryState:
 
         # KeyboardInterrupt, CancelledError and other BaseExceptions: never, whatever `on` says.
         if retryable is None:
-            types = policy.on_types  # Exception subclasses only, so a match is an Exception
+            types = policy._on_types  # Exception subclasses only, so a match is an Exception
             if types is not None:
                 retryable = isinstance(error, types)
             elif not isinstance(error, Exception):
@@ -221,7 +221,7 @@ class RetryState:
         budget = self.budget
         budget_allows = budget is None or budget.record_failure()
         if failures >= policy.max_retries:
-            self._give_up(policy.exhausted)
+            self._give_up(policy._exhausted)
             return None
 
         asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)

@@ -76,9 +76,9 @@ class RetryPolicy(Frozen):
         "on_giveup",
         "log",
         "should_retry",
-        "on_types",
-        "listening",
-        "exhausted",
+        "_on_types",
+        "_listening",
+        "_exhausted",
     )
     _fields = (
         "max_retries",
@@ -113,9 +113,9 @@ class RetryPolicy(Frozen):
     on_giveup: Callable[[RetryEvent], object] | None
     log: bool
     should_retry: Predicate
-    on_types: type[BaseException] | tuple[type[BaseException], ...] | None
-    listening: bool
-    exhausted: str
+    _on_types: type[BaseException] | tuple[type[BaseException], ...] | None
+    _listening: bool
+    _exhausted: str
 
     def __init__(
         self,
@@ -192,10 +192,10 @@ class RetryPolicy(Frozen):
             should_retry=should_retry,
             # Precomputed so the engine tests exception types inline, without calling should_retry;
             # only when every type is an Exception, so a match can never be a KeyboardInterrupt.
-            on_types=on if _exception_types(on) and _all_exceptions(on) else None,
+            _on_types=on if _exception_types(on) and _all_exceptions(on) else None,
             # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
-            listening=on_retry is not None or log,
-            exhausted=no_retries_left(max_retries),
+            _listening=on_retry is not None or log,
+            _exhausted=no_retries_left(max_retries),
         )
 
     @property
@@ -328,8 +328,7 @@ def _log_retry(fn: object, state: RetryState, max_attempts: int) -> None:
 
 
 def _call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:
-    """Call ``on_retry``/``on_giveup``. A hook that raises stops the call with its own error,
-    chained to the failure it was told about, so neither is lost."""
+    """Call ``on_retry`` or ``on_giveup``; if it raises, its error carries the failure as ``__context__``."""
     try:
         hook(event)
     except BaseException as hook_error:
@@ -381,7 +380,7 @@ class _Run(RetryState):
         delay = self.on_failure(error, self.clock(), retryable)
         if delay is None:
             self.gave_up(error)
-        elif self.policy.listening:
+        elif self.policy._listening:
             self.retried()
         return delay
 
@@ -428,7 +427,7 @@ class _Run(RetryState):
     def retry_sync(self, fn: Callable[..., R], args: Any, kwargs: Any, error: BaseException) -> R:
         # failed() unrolled, with its names bound once: for speed only, this loop
         # runs once per failed attempt. retry_async is the same loop, awaiting.
-        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.sleep, self.policy.listening
+        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.sleep, self.policy._listening
         while True:
             delay = on_failure(error, clock())
             if delay is None:
@@ -449,7 +448,7 @@ class _Run(RetryState):
                 return result
 
     async def retry_async(self, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
-        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.async_sleep, self.policy.listening
+        on_failure, clock, sleep, listening = self.on_failure, self.clock, self.async_sleep, self.policy._listening
         while True:
             delay = on_failure(error, clock())
             if delay is None:
