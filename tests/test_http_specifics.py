@@ -166,6 +166,24 @@ def test_urllib_never_modifies_the_callers_request() -> None:
     assert not request.has_header("Idempotency-key")
 
 
+def test_urllib_uses_the_installed_opener_like_the_standard_library() -> None:
+    seen: list[str] = []
+
+    class Recorder(urllib.request.BaseHandler):
+        def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+            seen.append(request.get_method())
+            return request
+
+    urllib.request.install_opener(urllib.request.build_opener(Recorder()))
+    try:
+        with FlakyServer([Reply.error(503)]) as server, instant():
+            with retrykit.urllib.urlopen(server.url, policy=FAST) as r:
+                assert r.status == 200
+    finally:
+        urllib.request.install_opener(None)  # type: ignore[arg-type]
+    assert seen == ["GET", "GET"]  # both attempts went through the installed opener
+
+
 def test_adapter_options_are_validated() -> None:
     with pytest.raises(TypeError, match="idempotency_keys"):
         retrykit.requests.session(idempotency_keys="yes")  # type: ignore[arg-type]
