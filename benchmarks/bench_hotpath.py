@@ -11,11 +11,9 @@ import functools
 import gc
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
-import timeit
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -23,11 +21,10 @@ from typing import Any
 import backoff
 import stamina
 import tenacity
+from _timing import measure, measure_together, report, row  # benchmarks/ is on sys.path when run as a script
 
 import retrykit
 from retrykit import Backoff, RetryPolicy, is_transient
-
-REPEATS = 11
 
 # Retry logging sent nowhere, for every library alike.
 stamina.instrumentation.set_on_retry_hooks([])
@@ -84,52 +81,6 @@ CONTENDERS_SYNC: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] =
     "tenacity": tenacity.retry(stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(), reraise=True),
 }
 CONTENDERS_ASYNC = {**CONTENDERS_SYNC, "hand-written loop": hand_loop_async}
-
-
-def measure(stmt: Callable[[], object], number: int) -> list[float]:
-    """ns per call for each of REPEATS runs of `number` calls."""
-    timer = timeit.Timer(stmt)
-    return [t / number * 1e9 for t in timer.repeat(repeat=REPEATS, number=number)]
-
-
-def measure_together(stmts: dict[str, tuple[Callable[[], object], int]]) -> dict[str, list[float]]:
-    """Like :func:`measure` for several statements, taking their repeats in turn.
-
-    These machines speed up and slow down over seconds; interleaving the repeats
-    exposes every contender to the same drift, so the ratios within a run hold.
-    """
-    timers = {name: (timeit.Timer(stmt), number) for name, (stmt, number) in stmts.items()}
-    samples: dict[str, list[float]] = {name: [] for name in stmts}
-    for _ in range(REPEATS):
-        for name, (timer, number) in timers.items():
-            samples[name].append(timer.timeit(number) / number * 1e9)
-    return samples
-
-
-def report(title: str, samples: dict[str, list[float]], ref_names: dict[str, str]) -> dict[str, float]:
-    """Print one row per contender with ratios to the named references; return the medians."""
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    refs = {label: samples[name] for label, name in ref_names.items()}
-    if title:
-        print(title)
-    bare = ref_names.get("bare")
-    for name, values in samples.items():
-        print(row(name, values, {} if name == bare else refs))
-    return medians
-
-
-def row(name: str, samples: list[float], refs: dict[str, list[float]]) -> str:
-    """Median, min and max ns, and each ratio as the median of the per-round ratios.
-
-    A round times every contender back to back, so a ratio within a round is
-    immune to the machine slowing down between rounds; a ratio of the medians
-    is not (one slow spell can land on more of one contender's repeats).
-    """
-    med = statistics.median(samples)
-    ratios = "  ".join(
-        f"{statistics.median(a / b for a, b in zip(samples, ref, strict=True)):6.2f}x {k}" for k, ref in refs.items()
-    )
-    return f"  {name:<18} median {med:>10.0f} ns   min {min(samples):>10.0f}   max {max(samples):>10.0f}   {ratios}"
 
 
 def success_path() -> dict[str, float]:

@@ -132,7 +132,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "name", "budget", "key", "by_table", "replayable", "run", "final")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "run", "final")
 
     def __init__(
         self,
@@ -147,19 +147,21 @@ class RequestRetry:
     ) -> None:
         self.policy = policy
         self.options = options
-        self.name = f"{client} {safe_target(method, url)}"
+        # Kept for the name in notes and logs, which is only made if an attempt fails.
+        self.client, self.method, self.url = client, method, url
         budgets = options.budgets
         self.budget = budgets.for_host(host_of(url)) if budgets is not None else policy.budget
         method = method.upper()
-        has_key = get_header(headers, IDEMPOTENCY_HEADER) is not None
         self.key: str | None = None
-        if method not in IDEMPOTENT_METHODS and not has_key and options.idempotency_keys:
-            import uuid
+        if method in IDEMPOTENT_METHODS:
+            self.by_table = True
+        else:
+            has_key = get_header(headers, IDEMPOTENCY_HEADER) is not None
+            if not has_key and options.idempotency_keys:
+                import uuid
 
-            self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
-        self.by_table = (
-            method in IDEMPOTENT_METHODS or has_key or self.key is not None or options.retry_non_idempotent
-        )
+                self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
+            self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
         self.run: _Run | None = None
         self.final: APIError | None = None
@@ -169,7 +171,7 @@ class RequestRetry:
 
     def _run(self) -> _Run:
         if self.run is None:
-            self.run = _Run(self.policy, self.name, self.budget)
+            self.run = _Run(self.policy, f"{self.client} {safe_target(self.method, self.url)}", self.budget)
         return self.run
 
     def check_response(self, status: int, headers: object, response: object = None) -> float | None:
