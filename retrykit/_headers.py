@@ -123,6 +123,32 @@ def parse_retry_after(value: object, now: float | None = None) -> float | None:
     return max(0.0, when - (time.time() if now is None else now))
 
 
+# Header containers whose .get() already ignores case, by "module.QualName" along the MRO:
+# for these a miss is a miss, and the case-insensitive scan of every header is skipped.
+CASE_INSENSITIVE_HEADERS: frozenset[str] = frozenset(
+    (
+        "requests.structures.CaseInsensitiveDict",
+        "httpx.Headers",
+        "multidict._multidict.CIMultiDict",  # aiohttp
+        "multidict._multidict.CIMultiDictProxy",
+        "multidict._multidict_py.CIMultiDict",  # multidict without its C extension
+        "multidict._multidict_py.CIMultiDictProxy",
+        "email.message.Message",  # urllib's and http.client's HTTPMessage
+    )
+)
+_case_insensitive_types: dict[type, bool] = {}
+
+
+def _ignores_case(cls: type) -> bool:
+    try:
+        return _case_insensitive_types[cls]
+    except KeyError:
+        pass
+    found = any(f"{k.__module__}.{k.__qualname__}" in CASE_INSENSITIVE_HEADERS for k in cls.__mro__)
+    _case_insensitive_types[cls] = found
+    return found
+
+
 def get_header(headers: object, name: str) -> str | None:
     """The value of header ``name`` from any headers object, or None.
 
@@ -137,7 +163,7 @@ def get_header(headers: object, name: str) -> str | None:
         getter = getattr(headers, "get", None)
         if getter is not None:
             value = getter(name)
-        if value is None:
+        if value is None and not _ignores_case(type(headers)):
             items: Any = headers.items() if hasattr(headers, "items") else headers
             wanted = name.lower()
             for key, item in items:
