@@ -106,6 +106,18 @@ def test_retry_after_as_an_http_date_uses_the_virtual_wall_clock() -> None:
     assert 29.0 <= clock.delays[0] <= 30.0
 
 
+def test_an_http_date_retry_after_counts_the_time_already_spent_retrying() -> None:
+    import email.utils
+
+    with instant() as clock:
+        # Sent 1 s after the first failure (after the first backoff): "retry at start + 31 s" is 30 s away then.
+        when = email.utils.formatdate(clock.wall() + 31, usegmt=True)
+        fn = Flaky(HTTPFailure(503), HTTPFailure(429, {"Retry-After": when}))
+        FAST.replace(retry_after_jitter=0).call(fn)
+    assert clock.delays[0] == 1.0
+    assert 29.0 <= clock.delays[1] <= 30.0
+
+
 def test_a_retry_after_above_the_maximum_gives_up_at_once() -> None:
     fn = Flaky(HTTPFailure(429, {"Retry-After": "3600"}))
     with instant() as clock, pytest.raises(HTTPFailure) as info:
