@@ -40,7 +40,7 @@ def versions() -> str:
 # -- the contenders: each wraps `fn` with "6 attempts, exponential backoff, any Exception" ----------
 
 
-def hand_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
+def hand_loop(fn: Callable[..., Any], sleep: Callable[[float], object] = time.sleep) -> Callable[..., Any]:
     """What a careful person writes by hand: the baseline."""
 
     @functools.wraps(fn)
@@ -51,7 +51,7 @@ def hand_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
             except Exception:
                 if attempt == 5:
                     raise
-                time.sleep(min(2**attempt, 30) + random.random())
+                sleep(min(2**attempt, 30) + random.random())
         raise AssertionError("unreachable")
 
     return wrapper
@@ -131,21 +131,8 @@ def retry_path() -> dict[str, float]:
     def no_sleep(_: float) -> None:
         pass
 
-    def hand_nosleep(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            for attempt in range(6):
-                try:
-                    return fn(*args, **kwargs)
-                except Exception:
-                    if attempt == 5:
-                        raise
-                    no_sleep(min(2**attempt, 30) + random.random())
-            raise AssertionError("unreachable")
-
-        return wrapper
-
     contenders = {
-        "hand-written loop": hand_nosleep,
+        "hand-written loop": lambda fn: hand_loop(fn, no_sleep),
         "retrykit": RETRYKIT.replace(sleep=no_sleep),
         "backoff": backoff.on_exception(zero_wait, Exception, max_tries=6, logger=None, jitter=None),
         "stamina": stamina.retry(on=Exception, attempts=6),

@@ -129,8 +129,7 @@ def httpx_contenders() -> dict[str, Callable[[], Callable[[str], bytes]]]:
 
 def aiohttp_contenders() -> dict[str, Callable[[], Callable[[str], Any]]]:
     # Sessions must be made inside the running loop; each maker returns "GET url -> awaitable body".
-    def bare() -> Callable[[str], Any]:
-        s = aiohttp.ClientSession()
+    def reader(s: aiohttp.ClientSession) -> Callable[[str], Any]:
         SESSIONS.append(s)
 
         async def get(url: str) -> bytes:
@@ -138,6 +137,9 @@ def aiohttp_contenders() -> dict[str, Callable[[], Callable[[str], Any]]]:
                 return await r.read()
 
         return get
+
+    def bare() -> Callable[[str], Any]:
+        return reader(aiohttp.ClientSession())
 
     def hand_loop() -> Callable[[str], Any]:
         s = aiohttp.ClientSession()
@@ -154,14 +156,7 @@ def aiohttp_contenders() -> dict[str, Callable[[], Callable[[str], Any]]]:
         return get
 
     def ours() -> Callable[[str], Any]:
-        s = aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(POLICY),))
-        SESSIONS.append(s)
-
-        async def get(url: str) -> bytes:
-            async with s.get(url) as r:
-                return await r.read()
-
-        return get
+        return reader(aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(POLICY),)))
 
     def peer() -> Callable[[str], Any]:
         options = aiohttp_retry.ExponentialRetry(attempts=6, start_timeout=0, statuses=set(RETRIED))
