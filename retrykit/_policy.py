@@ -195,7 +195,7 @@ class RetryPolicy(Frozen):
             _on_types=on if _exception_types(on) and _all_exceptions(on) else None,
             # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
             _listening=on_retry is not None or log,
-            _exhausted=no_retries_left(max_retries),
+            _exhausted=no_retries_left(max_retries),  # speed only: the usual give-up formats nothing
         )
 
     @property
