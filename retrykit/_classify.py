@@ -56,6 +56,11 @@ WRAPPER_ERRORS: dict[str, str] = {"urllib.error.URLError": "reason"}
 # Attribute names that may hold an HTTP status, in the order they are tried.
 STATUS_ATTRIBUTES = ("status_code", "status", "code")
 
+# The per-class caches below hold their classes strongly. Past this many entries a cache
+# starts over, so exception classes made on the fly (one per client object, say) cannot
+# grow it, or keep their classes alive, without bound.
+TYPE_CACHE_LIMIT = 1024
+
 _type_verdicts: dict[type, bool | str | None] = {}
 
 
@@ -80,6 +85,8 @@ def _verdict_for_type(cls: type) -> bool | str | None:
         if name in WRAPPER_ERRORS:
             verdict = WRAPPER_ERRORS[name]
             break
+    if len(_type_verdicts) >= TYPE_CACHE_LIMIT:
+        _type_verdicts.clear()
     _type_verdicts[cls] = verdict
     return verdict
 
@@ -134,7 +141,10 @@ def bare_type(cls: type) -> bool:
     if cls in _RICH_TYPES:
         return False
     bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
-    (BARE_TYPES if bare else _RICH_TYPES).add(cls)
+    cache = BARE_TYPES if bare else _RICH_TYPES
+    if len(cache) >= TYPE_CACHE_LIMIT:
+        cache.clear()
+    cache.add(cls)
     return bare
 
 

@@ -136,7 +136,8 @@ CASE_INSENSITIVE_HEADERS: frozenset[str] = frozenset(
         "email.message.Message",  # urllib's and http.client's HTTPMessage
     )
 )
-_case_insensitive_types: dict[type, bool] = {}
+_case_insensitive_types: dict[type, bool] = {}  # bounded like the classifier's caches
+_TYPE_CACHE_LIMIT = 256
 
 
 def _ignores_case(cls: type) -> bool:
@@ -145,6 +146,8 @@ def _ignores_case(cls: type) -> bool:
     except KeyError:
         pass
     found = any(f"{k.__module__}.{k.__qualname__}" in CASE_INSENSITIVE_HEADERS for k in cls.__mro__)
+    if len(_case_insensitive_types) >= _TYPE_CACHE_LIMIT:
+        _case_insensitive_types.clear()
     _case_insensitive_types[cls] = found
     return found
 

@@ -173,3 +173,25 @@ def test_classifying_imports_no_http_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def raise_(error: BaseException) -> None:
+    raise error
+
+
+def test_classes_made_on_the_fly_do_not_grow_the_caches_without_bound() -> None:
+    from retrykit import RetryPolicy
+    from retrykit._classify import _RICH_TYPES, BARE_TYPES, TYPE_CACHE_LIMIT, _type_verdicts
+    from retrykit.testing import instant
+
+    policy = RetryPolicy(max_retries=1, log=False)
+    with instant():
+        for n in range(3 * TYPE_CACHE_LIMIT):
+            plain = type(f"Plain{n}", (ConnectionError,), {})
+            rich = type(f"Rich{n}", (Exception,), {"status_code": 503})
+            assert is_transient(plain()) and is_transient(rich())
+            for error in (plain(), rich()):
+                with pytest.raises(type(error)):
+                    policy.call(raise_, error)  # through the engine's own plain-class cache
+    assert len(_type_verdicts) <= TYPE_CACHE_LIMIT
+    assert len(BARE_TYPES) <= TYPE_CACHE_LIMIT and len(_RICH_TYPES) <= TYPE_CACHE_LIMIT
