@@ -99,7 +99,7 @@ class RetryState:
     ``max_retry_after``, the deadline, and the retry budget. It returns the delay
     (or None to give up) and leaves the details of that failure on the state:
     ``attempt``, ``now`` (so ``elapsed``), ``error``, ``status``, ``delay``, and on
-    a give-up ``stop``, ``hint`` and ``inherited``. Text (``reason``, ``stop``, the
+    a give-up ``stop`` and ``hint``. Text (``reason``, ``stop``, the
     note) is built only when asked for: a retry nobody logs or hooks formats no string.
 
     ``start`` is the policy clock when the call started, ``wall`` the epoch time
@@ -147,11 +147,6 @@ class RetryState:
         if self._stop is not NOT_RETRYABLE or self.status is None:
             return None
         return self.policy.status_table.rule(self.status).hint or None
-
-    @property
-    def inherited(self) -> bool:
-        """Whether the policy gave up because an inner retry already had."""
-        return self._stop is INHERITED
 
     @property
     def refused_by_budget(self) -> bool:

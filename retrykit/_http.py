@@ -15,11 +15,10 @@ from .errors import MAX_BODY, APIError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
     from typing import TypeVar
 
     R = TypeVar("R")
-    from collections.abc import Mapping
 
 # RFC 9110 9.2.2: these may be repeated without changing the outcome.
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
