@@ -1,11 +1,13 @@
 """retrykit: retries that are correct by default, cheap when nothing fails, and honest about what they did."""
 
-from ._backoff import Backoff, DecorrelatedJitter, EqualJitter, FullJitter
+from ._attempts import Attempt, Attempts
+from ._backoff import Backoff, BackoffStrategy, DecorrelatedJitter, EqualJitter, FullJitter, Rng
 from ._budget import HostBudgets, RetryBudget
 from ._classify import is_transient
-from ._engine import RetryEvent
+from ._engine import Stop
 from ._headers import parse_retry_after
-from ._policy import Attempt, Attempts, RetryPolicy, retry
+from ._policy import RetryPolicy, retry
+from ._report import RetryEvent
 from ._status import DEFAULT_STATUS_TABLE, StatusRule, StatusTable, is_retryable_status
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "Attempt",
     "Attempts",
     "Backoff",
+    "BackoffStrategy",
     "DecorrelatedJitter",
     "EqualJitter",
     "FullJitter",
@@ -20,8 +23,10 @@ __all__ = [
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
+    "Rng",
     "StatusRule",
     "StatusTable",
+    "Stop",
     "is_retryable_status",
     "is_transient",
     "parse_retry_after",

@@ -38,7 +38,7 @@ def demo(args: argparse.Namespace) -> int:
     import time
     import urllib.request
 
-    from ._engine import RetryEvent
+    from ._report import RetryEvent
     from .errors import APIError
     from .testing import FlakyServer, Reply
     from .urllib import urlopen

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import math
+
+# The C generator behind the random module, seeded from os.urandom: what it buys is
+# start-up time (importing random, and the hashing it pulls in, costs ~2 ms).
 from _random import Random as _Random
+from typing import Protocol
 
 from ._config import Frozen, number
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import random
-    from typing import Protocol
 
-    class BackoffStrategy(Protocol):
-        """What a policy needs from a delay strategy.
+class Rng(Protocol):
+    """A source of jitter: ``random.Random`` (seed one for reproducible delays) or anything with ``random()``."""
 
-        ``failures`` is 0 before the first retry. ``previous`` is the delay this
-        call used last time (None before the first retry): strategies that need
-        it, like decorrelated jitter, get it from the caller instead of keeping
-        mutable state, so one strategy object can serve many calls at once.
-        """
-
-        def delay(self, failures: int, rng: random.Random | None = None, previous: float | None = None) -> float: ...
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        ...
 
 
-# The jitter source when no rng is given: the C generator behind the random module,
-# seeded from os.urandom, without importing the random module at start-up.
+class BackoffStrategy(Protocol):
+    """What a policy needs from a delay strategy (any object with this method will do).
+
+    ``failures`` is 0 before the first retry. ``previous`` is the delay this
+    call used last time (None before the first retry): strategies that need
+    it, like decorrelated jitter, get it from the caller instead of keeping
+    mutable state, so one strategy object can serve many calls at once.
+    """
+
+    def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float: ...
+
+
+# The jitter source when no rng is given.
 DEFAULT_RNG = _Random()
 
 # How many delays each strategy precomputes: enough for any sane max_retries, so
@@ -51,7 +58,6 @@ class _Exponential(Frozen):
     """Shared validation and the capped exponential of the jittered strategies."""
 
     __slots__ = ("base", "multiplier", "cap", "_table")
-    _fields: tuple[str, ...] = ("base", "multiplier", "cap")
     base: float
     multiplier: float
     cap: float
@@ -84,14 +90,13 @@ class Backoff(_Exponential):
     """
 
     __slots__ = ("jitter",)
-    _fields = ("base", "multiplier", "cap", "jitter")
     jitter: float
 
     def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0, jitter: float = 1.0) -> None:
         self._init_exponential(base, multiplier, cap)
         self._init(jitter=number("jitter", jitter))
 
-    def delay(self, failures: int, rng: random.Random | None = None, previous: float | None = None) -> float:
+    def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (0 before the first retry)."""
         # Inlined table lookup: this line is the whole cost of a delay on the common path.
         wait = self._table[failures] if 0 <= failures < _TABLE_SIZE else self.exponential(failures)
@@ -112,7 +117,7 @@ class FullJitter(_Exponential):
     def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0) -> None:
         self._init_exponential(base, multiplier, cap)
 
-    def delay(self, failures: int, rng: random.Random | None = None, previous: float | None = None) -> float:
+    def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (0 before the first retry)."""
         return self.exponential(failures) * (rng or DEFAULT_RNG).random()
 
@@ -125,7 +130,7 @@ class EqualJitter(_Exponential):
     def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0) -> None:
         self._init_exponential(base, multiplier, cap)
 
-    def delay(self, failures: int, rng: random.Random | None = None, previous: float | None = None) -> float:
+    def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (0 before the first retry)."""
         half = self.exponential(failures) / 2.0
         return half + half * (rng or DEFAULT_RNG).random()
@@ -140,7 +145,6 @@ class DecorrelatedJitter(Frozen):
     """
 
     __slots__ = ("base", "multiplier", "cap")
-    _fields = ("base", "multiplier", "cap")
     base: float
     multiplier: float
     cap: float
@@ -153,7 +157,7 @@ class DecorrelatedJitter(Frozen):
             raise ValueError(f"cap must be >= base, got cap={cap!r} < base={base!r}")
         self._init(base=b, multiplier=m, cap=c)
 
-    def delay(self, failures: int, rng: random.Random | None = None, previous: float | None = None) -> float:
+    def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait, drawn between ``base`` and ``multiplier`` times the previous delay."""
         last = self.base if previous is None or not previous >= self.base else min(previous, self.cap)
         high = last * self.multiplier

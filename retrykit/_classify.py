@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 
 from ._headers import retry_delay_from_headers
+from ._mro import CACHE_LIMIT, ClassCache, ClassTable
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
-
-TYPE_CHECKING = False
 
 # Connection and timeout failures worth retrying, by "module.QualName".
 # The first class along an exception's MRO that appears in either table decides,
@@ -56,39 +55,16 @@ WRAPPER_ERRORS: dict[str, str] = {"urllib.error.URLError": "reason"}
 # Attribute names that may hold an HTTP status, in the order they are tried.
 STATUS_ATTRIBUTES = ("status_code", "status", "code")
 
-# The per-class caches below hold their classes strongly. Past this many entries a cache
-# starts over, so exception classes made on the fly (one per client object, say) cannot
-# grow it, or keep their classes alive, without bound.
-TYPE_CACHE_LIMIT = 1024
+TYPE_CACHE_LIMIT = CACHE_LIMIT
 
-_type_verdicts: dict[type, bool | str | None] = {}
-
-
-def _verdict_for_type(cls: type) -> bool | str | None:
-    """True/False if a table names a class on ``cls``'s MRO, the wrapper's attribute name, or None.
-
-    Cached per class: the MRO walk happens once per exception type in the process.
-    """
-    try:
-        return _type_verdicts[cls]
-    except KeyError:
-        pass
-    verdict: bool | str | None = None
-    for klass in cls.__mro__:
-        name = f"{klass.__module__}.{klass.__qualname__}"
-        if name in NEVER_RETRIED_ERRORS:
-            verdict = False
-            break
-        if name in TRANSIENT_ERRORS:
-            verdict = True
-            break
-        if name in WRAPPER_ERRORS:
-            verdict = WRAPPER_ERRORS[name]
-            break
-    if len(_type_verdicts) >= TYPE_CACHE_LIMIT:
-        _type_verdicts.clear()
-    _type_verdicts[cls] = verdict
-    return verdict
+# One table for the walk: the first class on the MRO named in any of them decides.
+_type_verdicts: ClassTable[bool | str] = ClassTable(
+    {
+        **dict.fromkeys(TRANSIENT_ERRORS, True),
+        **dict.fromkeys(NEVER_RETRIED_ERRORS, False),
+        **WRAPPER_ERRORS,
+    }
+)
 
 
 def _valid_status(value: object) -> int | None:
@@ -125,27 +101,23 @@ _UNKNOWN: object = object()
 
 # Everything the classifier may read off an exception.
 _READ_ATTRIBUTES = (*STATUS_ATTRIBUTES, "response", "headers", "retry_after", "__retrykit_gave_up__")
-# Exception classes known to be bare (see bare_type) and known not to be: caches, filled as classes show up.
-BARE_TYPES: set[type] = set()
-_RICH_TYPES: set[type] = set()
 
 
-def bare_type(cls: type) -> bool:
-    """Whether instances of ``cls`` can only carry classifier attributes in their ``__dict__`` (cached).
+def _bare_class(cls: type) -> bool:
+    return not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
 
-    Exists only for speed on the retry path: for a plain ``ConnectionResetError``
-    one set lookup and one dict test replace seven failing ``getattr`` calls.
-    """
-    if cls in BARE_TYPES:
-        return True
-    if cls in _RICH_TYPES:
-        return False
-    bare = not any(hasattr(cls, name) for name in _READ_ATTRIBUTES) and not hasattr(cls, "__getattr__")
-    cache = BARE_TYPES if bare else _RICH_TYPES
-    if len(cache) >= TYPE_CACHE_LIMIT:
-        cache.clear()
-    cache.add(cls)
-    return bare
+
+bare_type: ClassCache[bool] = ClassCache(_bare_class)
+"""Whether instances of a class can carry classifier attributes only in their ``__dict__`` (cached per class).
+
+Exists only for speed on the retry path: for a plain ``ConnectionResetError`` one
+cache lookup and one dict test replace seven failing ``getattr`` calls.
+"""
+
+
+def is_plain(error: BaseException) -> bool:
+    """Whether ``error`` carries nothing the classifier reads: no status, response, headers or mark."""
+    return bare_type(type(error)) and not error.__dict__
 
 
 def status_of(error: BaseException, response: object = _UNKNOWN) -> int | None:
@@ -180,7 +152,7 @@ def transient_with_status(error: BaseException, status: int | None, table: Statu
     """:func:`is_transient` for a caller (the engine) that already knows the error's status."""
     if status is not None:
         return table.is_retryable(status)
-    verdict = _verdict_for_type(type(error))
+    verdict = _type_verdicts(type(error))
     if type(verdict) is str:
         try:
             cause = getattr(error, verdict, None)

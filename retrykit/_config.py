@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Self
+from typing import Any, Self
 
 
 class Frozen:
@@ -18,6 +15,14 @@ class Frozen:
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
+    """The constructor's parameters, in order: what ``replace``, ``repr``, ``==`` and pickling use."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:  # the field list is the signature, written once
+            code = init.__code__
+            cls._fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
 
     def _init(self, **values: Any) -> None:
         for name, value in values.items():

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
+from ._mro import ClassTable
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _WEEKDAYS = frozenset(
@@ -136,20 +135,7 @@ CASE_INSENSITIVE_HEADERS: frozenset[str] = frozenset(
         "email.message.Message",  # urllib's and http.client's HTTPMessage
     )
 )
-_case_insensitive_types: dict[type, bool] = {}  # bounded like the classifier's caches
-_TYPE_CACHE_LIMIT = 256
-
-
-def _ignores_case(cls: type) -> bool:
-    try:
-        return _case_insensitive_types[cls]
-    except KeyError:
-        pass
-    found = any(f"{k.__module__}.{k.__qualname__}" in CASE_INSENSITIVE_HEADERS for k in cls.__mro__)
-    if len(_case_insensitive_types) >= _TYPE_CACHE_LIMIT:
-        _case_insensitive_types.clear()
-    _case_insensitive_types[cls] = found
-    return found
+_ignores_case: ClassTable[bool] = ClassTable(dict.fromkeys(CASE_INSENSITIVE_HEADERS, True))
 
 
 def get_header(headers: object, name: str) -> str | None:

@@ -10,7 +10,9 @@ from ._budget import HostBudgets
 from ._config import Frozen
 from ._engine import GAVE_UP_MARK
 from ._headers import get_header
-from ._policy import RetryPolicy, _Run, retry
+from ._mro import ClassTable
+from ._policy import RetryPolicy, retry
+from ._run import Run
 from .errors import MAX_BODY, APIError
 
 TYPE_CHECKING = False
@@ -107,13 +109,12 @@ def _causes(error: BaseException) -> list[BaseException]:
     return seen
 
 
+_not_sent_type: ClassTable[bool] = ClassTable(dict.fromkeys(NOT_SENT_ERRORS, True))
+
+
 def was_not_sent(error: BaseException) -> bool:
     """True if the request provably never left: the connection itself failed."""
-    for cause in _causes(error):
-        for klass in type(cause).__mro__:
-            if f"{klass.__module__}.{klass.__qualname__}" in NOT_SENT_ERRORS:
-                return True
-    return False
+    return any(_not_sent_type(type(cause)) for cause in _causes(error))
 
 
 def mark_gave_up(obj: object) -> None:
@@ -162,15 +163,15 @@ class RequestRetry:
                 self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
             self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
-        self.run: _Run | None = None
+        self.run: Run | None = None
         self.final: APIError | None = None
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
-    def _run(self) -> _Run:
+    def _run(self) -> Run:
         if self.run is None:
-            self.run = _Run(self.policy, f"{self.client} {safe_target(self.method, self.url)}", self.budget)
+            self.run = Run(self.policy, f"{self.client} {safe_target(self.method, self.url)}", self.budget)
         return self.run
 
     def check_response(self, status: int, headers: object, response: object = None) -> float | None:

@@ -18,7 +18,7 @@ import random
 
 from ._backoff import Backoff, DecorrelatedJitter, EqualJitter, FullJitter
 from ._budget import RetryBudget
-from ._engine import RetryState
+from ._engine import RetryState, Stop
 from ._policy import RetryPolicy
 from .errors import APIError
 
@@ -161,11 +161,13 @@ def run_fleet(
         else:
             retry_after = scenario.retry_after if status == 429 else None
             error = APIError("simulated", status=status, retry_after=retry_after)
-            delay = state.on_failure(error, now)
-            if delay is not None:
-                next_state, wake = state, now + delay
+            outcome = state.decide(error, now)
+            if policy.budget is not None:
+                outcome = state.charge(policy.budget)
+            if not isinstance(outcome, Stop):
+                next_state, wake = state, now + outcome
             else:
-                if state.refused_by_budget:
+                if outcome is Stop.BUDGET:
                     result.budget_refusals += 1
                 result.failures += 1
                 next_state, wake = None, now + scenario.think

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-# _collections_abc is what collections.abc re-exports; it is loaded at interpreter
-# start-up, while importing collections.abc would load all of collections.
-from _collections_abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from ._config import Frozen
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 
 class StatusRule(Frozen):
     """One row of a status table: is it retried, what it means, and the spec's "How to Fix"."""
 
     __slots__ = ("retryable", "meaning", "hint")
-    _fields = ("retryable", "meaning", "hint")
     retryable: bool
     meaning: str
     hint: str

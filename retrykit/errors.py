@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from ._headers import retry_delay_from_headers
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "APIError",

@@ -338,7 +338,7 @@ def test_one_policy_is_shared_safely_across_threads() -> None:
 def test_on_naming_base_exceptions_still_never_retries_them(on: object) -> None:
     fn = Flaky(KeyboardInterrupt())
     policy = RetryPolicy(on=on)  # type: ignore[arg-type]
-    assert policy._on_types is None  # the engine's inline type test is only for Exception subclasses
+    assert policy.retry_types is None  # the engine's inline type test is only for Exception subclasses
     with instant() as clock, pytest.raises(KeyboardInterrupt):
         for attempt in policy.attempts():
             with attempt:

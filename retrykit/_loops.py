@@ -1,0 +1,175 @@
+"""The sync and async faces, side by side: the first try, the retry loop, and the decorator that picks them."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from ._engine import Stop
+from ._report import name_of
+from ._run import Run, Settings
+
+R = TypeVar("R")
+
+
+# -- sync ------------------------------------------------------------------------
+
+
+def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, name: object = None) -> R:
+    """The first try, then :func:`retry_sync` after a failure."""
+    # A deadline counts from the start of the call, so its run (and clock read) starts here.
+    run = Run(policy, name or fn) if policy.deadline is not None else None
+    try:
+        result = fn(*args, **kwargs)
+    except Exception as exc:
+        error = exc
+    else:
+        if policy.budget is not None:
+            policy.budget.record_success()
+        return result
+    try:
+        return retry_sync(run or Run(policy, name or fn), fn, args, kwargs, error)
+    finally:
+        del error  # the first error's traceback holds this frame: no cycle through this local
+
+
+def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: BaseException) -> R:
+    """Ask, wait, try again, until a success or a give-up (which re-raises the error itself)."""
+    # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
+    # once per failed attempt. retry_async is the same loop, awaiting.
+    state, clock, sleep, listening, budget = run.state, run.clock, run.sleep, run.listening, run.budget
+    decide = state.decide
+    while True:
+        delay = decide(error, clock())
+        if budget is not None:
+            delay = state.charge(budget)
+        if delay.__class__ is Stop:  # not isinstance(): one attribute read, on every failure
+            run.gave_up(error)
+            try:
+                raise error
+            finally:
+                del error  # no frame -> exception -> traceback -> frame cycle left behind
+        if listening:
+            run.retried()
+        sleep(delay)  # type: ignore[arg-type]
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            error = exc
+        else:
+            run.succeeded()
+            return result
+
+
+# -- async -----------------------------------------------------------------------
+
+
+async def call_async(
+    policy: Settings, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, name: object = None
+) -> R:
+    """:func:`call_sync`, awaiting."""
+    # A deadline counts from the start of the call, so its run (and clock read) starts here.
+    run = Run(policy, name or fn) if policy.deadline is not None else None
+    try:
+        result = await fn(*args, **kwargs)
+    except Exception as exc:
+        error = exc
+    else:
+        if policy.budget is not None:
+            policy.budget.record_success()
+        return result
+    try:
+        return await retry_async(run or Run(policy, name or fn), fn, args, kwargs, error)
+    finally:
+        del error
+
+
+async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
+    """:func:`retry_sync`, awaiting the call and the sleep."""
+    state, clock, sleep, listening, budget = run.state, run.clock, run.async_sleep, run.listening, run.budget
+    decide = state.decide
+    while True:
+        delay = decide(error, clock())
+        if budget is not None:
+            delay = state.charge(budget)
+        if delay.__class__ is Stop:
+            run.gave_up(error)
+            try:
+                raise error
+            finally:
+                del error
+        if listening:
+            run.retried()
+        await sleep(delay)  # type: ignore[arg-type]
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            error = exc
+        else:
+            run.succeeded()
+            return result
+
+
+# -- the decorator ---------------------------------------------------------------
+
+
+def is_async(fn: object) -> bool:
+    """Whether calling ``fn`` gives a coroutine: an ``async def``, or an object whose ``__call__`` is one."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    dunder_call = getattr(type(fn), "__call__", None)  # noqa: B004 - the method itself, not callability
+    return not inspect.isfunction(fn) and not inspect.ismethod(fn) and inspect.iscoroutinefunction(dunder_call)
+
+
+def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` retried by ``policy``, sync or async like ``fn``, with its name, docstring and signature."""
+    if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(
+            f"cannot retry generator function {name_of(fn)}: a generator fails while being consumed, "
+            "after the call returned; retry the code that consumes it instead"
+        )
+    name = name_of(fn)  # computed once here, not at every give-up
+    # Without a deadline (which needs the start time) or a budget (which counts successes),
+    # the first try is inlined: the success path is then exactly a try/return, no call and
+    # no allocation, which is what makes it cheaper than a hand-written loop.
+    general = policy.deadline is not None or policy.budget is not None
+    if is_async(fn):
+        if general:
+
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await call_async(policy, fn, args, kwargs, name)
+
+        else:
+
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except Exception as exc:
+                    error = exc
+                try:
+                    return await retry_async(Run(policy, name), fn, args, kwargs, error)
+                finally:
+                    del error  # the first error's traceback holds this frame: no cycle through this local
+
+        return functools.wraps(fn)(async_wrapper)
+
+    if general:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return call_sync(policy, fn, args, kwargs, name)
+
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                error = exc
+            try:
+                return retry_sync(Run(policy, name), fn, args, kwargs, error)
+            finally:
+                del error  # the first error's traceback holds this frame: no cycle through this local
+
+    return functools.wraps(fn)(wrapper)

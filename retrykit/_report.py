@@ -1,0 +1,177 @@
+"""What a retry reports: the event hooks receive, the log line, the give-up note, and the words for each stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._classify import describe
+from ._config import Frozen
+from ._engine import RetryState, Stop
+
+
+class RetryEvent(Frozen):
+    """What hooks receive: one failed attempt, and what the policy does about it.
+
+    ``delay`` is the wait before the next attempt, or None when the policy gives
+    up; ``stop`` then says why in words and ``stop_reason`` as a :class:`Stop`.
+    ``reason`` describes the failure without secrets (``HTTP 503 Service
+    Unavailable``, ``ConnectionRefusedError``); ``error`` is the exception itself.
+    ``elapsed`` is in seconds since the call started (or, without a deadline,
+    since its first failure: the success path reads no clock).
+    """
+
+    __slots__ = (
+        "function",
+        "attempt",
+        "max_attempts",
+        "delay",
+        "elapsed",
+        "error",
+        "reason",
+        "status",
+        "stop",
+        "stop_reason",
+    )
+    function: str
+    attempt: int
+    max_attempts: int
+    delay: float | None
+    elapsed: float
+    error: BaseException
+    reason: str
+    status: int | None
+    stop: str | None
+    stop_reason: Stop | None
+
+    def __init__(
+        self,
+        *,
+        function: str,
+        attempt: int,
+        max_attempts: int,
+        delay: float | None,
+        elapsed: float,
+        error: BaseException,
+        reason: str,
+        status: int | None = None,
+        stop: str | None = None,
+        stop_reason: Stop | None = None,
+    ) -> None:
+        self._init(
+            function=function,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            delay=delay,
+            elapsed=elapsed,
+            error=error,
+            reason=reason,
+            status=status,
+            stop=stop,
+            stop_reason=stop_reason,
+        )
+
+
+def reason(state: RetryState) -> str:
+    """What failed, without secrets: ``HTTP 503 Service Unavailable``, ``ConnectionResetError``."""
+    error = state.error
+    return "" if error is None else describe(error, state.status, state.rules.status_table)
+
+
+# The words that follow the failure's description, by stop ("HTTP 503 ..." + words).
+_STOP_WORDS: dict[Stop, Callable[[RetryState], str]] = {
+    Stop.INHERITED: lambda s: ": an inner retry already gave up on it",
+    Stop.NOT_RETRYABLE: lambda s: " is not retryable",
+    Stop.NO_RETRIES_LEFT: lambda s: f"; no retries left (max_retries={s.rules.max_retries})",
+    Stop.SERVER_WAIT_TOO_LONG: lambda s: (
+        f"; the server asked to wait {s.refused:g} s, over max_retry_after={s.rules.max_retry_after:g} s"
+    ),
+    Stop.DEADLINE: lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
+    Stop.BUDGET: lambda s: "; the retry budget is exhausted (too many failures across calls)",
+}
+
+
+def stop_text(state: RetryState) -> str | None:
+    """Why the policy gave up on the last failure, in words (None while it retries)."""
+    stop = state.stop
+    if stop is None or state.error is None:
+        return None
+    return reason(state) + _STOP_WORDS[stop](state)
+
+
+def hint(state: RetryState) -> str | None:
+    """The status table's "How to fix" text, when the policy gave up on a fatal status."""
+    if state.stop is not Stop.NOT_RETRYABLE or state.status is None:
+        return None
+    return state.rules.status_table.rule(state.status).hint or None
+
+
+def note(state: RetryState, function: str) -> str:
+    """The PEP 678 note added to the exception when the policy gives up."""
+    text = stop_text(state)
+    if text is None:
+        return ""
+    if state.attempt == 1:
+        text = f"retrykit: gave up on {function} after 1 attempt: {text}"
+    else:
+        text = f"retrykit: gave up on {function} after {state.attempt} attempts over {state.elapsed:.2f} s: {text}"
+    fix = hint(state)
+    return f"{text}\nHow to fix: {fix}" if fix else text
+
+
+def event(state: RetryState, function: str) -> RetryEvent:
+    """The frozen event hooks get for the state's last failure."""
+    assert state.error is not None
+    return RetryEvent(
+        function=function,
+        attempt=state.attempt,
+        max_attempts=state.rules.max_retries + 1,
+        delay=state.delay,
+        elapsed=state.elapsed,
+        error=state.error,
+        reason=reason(state),
+        status=state.status,
+        stop=stop_text(state),
+        stop_reason=state.stop,
+    )
+
+
+_logger: Any = None
+_WARNING = 30  # logging.WARNING
+
+
+def log_retry(state: RetryState, function: str) -> None:
+    """Log one retry on the "retrykit" logger: one line, no header values, no messages."""
+    global _logger
+    if _logger is None:  # imported on the first retry: logging costs more to import than all of retrykit
+        import logging
+
+        _logger = logging.getLogger("retrykit")
+    if _logger.isEnabledFor(_WARNING):
+        _logger.warning(
+            "%s failed on attempt %d/%d (%s); retrying in %.2f s",
+            function,
+            state.attempt,
+            state.rules.max_retries + 1,
+            reason(state),
+            state.delay,
+        )
+
+
+def call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:
+    """Call ``on_retry`` or ``on_giveup``; if it raises, its error carries the failure as ``__context__``."""
+    try:
+        hook(event)
+    except BaseException as hook_error:
+        if hook_error.__context__ is None and hook_error is not event.error:
+            hook_error.__context__ = event.error
+        raise
+
+
+def name_of(fn: object) -> str:
+    """The name notes and logs use for a retried callable (a string is taken as the name itself)."""
+    if isinstance(fn, str):
+        return fn
+    target = getattr(fn, "func", fn)  # functools.partial
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+    return name if isinstance(name, str) else type(target).__qualname__

@@ -1,0 +1,116 @@
+"""One call's retry driver: reads the clock, asks the engine, charges the budget, reports; the faces sleep and loop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from . import _runtime
+from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
+from ._report import RetryEvent, call_hook, event, log_retry, name_of, note
+
+
+class Settings(Rules, Protocol):
+    """What the faces read of a policy beyond the engine's :class:`Rules`."""
+
+    @property
+    def budget(self) -> Budget | None: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    @property
+    def sleep(self) -> Callable[[float], object]: ...
+    @property
+    def async_sleep(self) -> Callable[[float], Awaitable[object]] | None: ...
+    @property
+    def on_retry(self) -> Callable[[RetryEvent], object] | None: ...
+    @property
+    def on_giveup(self) -> Callable[[RetryEvent], object] | None: ...
+    @property
+    def log(self) -> bool: ...
+
+
+class Run:
+    """One call's driver, created at its first failure (or at its start, with a deadline).
+
+    It holds the engine's per-call :class:`RetryState` and the time source (the
+    policy's clock and sleeps, or those of ``testing.instant()``), and carries out
+    each outcome's side effects: the budget step, hooks, logging, the give-up note.
+    """
+
+    __slots__ = ("policy", "state", "fn", "budget", "clock", "source", "listening")
+
+    def __init__(self, policy: Settings, fn: object, budget: Budget | None = None) -> None:
+        # The policy's clock and sleeps, unless testing.instant() replaces them all.
+        source = self.source = _runtime.override
+        if source is None:
+            clock = self.clock = policy.clock
+            wall = time.time()
+        else:
+            clock = self.clock = source.clock
+            wall = source.wall()
+        self.policy = policy
+        self.fn = fn  # the callable (or its name): named only when a line or note needs it
+        # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
+        self.budget = budget if budget is not None else policy.budget
+        # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
+        self.listening = policy.on_retry is not None or policy.log
+        self.state = RetryState(policy, clock(), wall)
+
+    @property
+    def sleep(self) -> Callable[[float], object]:
+        source = self.source
+        return self.policy.sleep if source is None else source.sleep
+
+    @property
+    def async_sleep(self) -> Callable[[float], Awaitable[object]]:
+        source = self.source
+        if source is None:
+            return self.policy.async_sleep or _runtime.framework_sleep
+        return source.async_sleep
+
+    def wall_time(self) -> float:
+        """Epoch seconds now, by this call's time source."""
+        state = self.state
+        return state.wall + (self.clock() - state.start)
+
+    def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
+        state = self.state
+        outcome = state.decide(error, self.clock(), retryable)
+        if self.budget is not None:
+            outcome = state.charge(self.budget)
+        if outcome.__class__ is Stop:
+            self.gave_up(error)
+            return None
+        if self.listening:
+            self.retried()
+        return outcome  # type: ignore[return-value]
+
+    def retried(self) -> None:
+        """Tell whoever listens about a retry: events and log text exist only for them."""
+        policy = self.policy
+        if policy.on_retry is not None:
+            call_hook(policy.on_retry, event(self.state, name_of(self.fn)))
+        if policy.log:
+            log_retry(self.state, name_of(self.fn))
+
+    def gave_up(self, error: BaseException) -> None:
+        """Note and mark the error the policy gives up on (unless an inner policy already did)."""
+        state = self.state
+        try:
+            if state.stop is not Stop.INHERITED:
+                name = name_of(self.fn)
+                error.add_note(note(state, name))
+                setattr(error, GAVE_UP_MARK, True)
+                if self.policy.on_giveup is not None:
+                    call_hook(self.policy.on_giveup, event(state, name))
+        finally:
+            # The call is over. Without this, the error's traceback holds the frame that
+            # holds this run, which holds the error: a reference cycle on every give-up.
+            state.error = None
+
+    def succeeded(self) -> None:
+        budget = self.budget
+        if budget is not None:
+            budget.record_success()
