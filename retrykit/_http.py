@@ -6,6 +6,9 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypedDict, TypeVar, Unpack
+
 from ._budget import HostBudgets
 from ._config import Frozen
 from ._engine import GAVE_UP_MARK
@@ -15,12 +18,7 @@ from ._policy import RetryPolicy, retry
 from ._run import Run
 from .errors import MAX_BODY, APIError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
-    from typing import TypeVar
-
-    R = TypeVar("R")
+R = TypeVar("R")
 
 # RFC 9110 9.2.2: these may be repeated without changing the outcome.
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
@@ -46,39 +44,54 @@ NOT_SENT_ERRORS = frozenset(
 DRAIN_LIMIT = MAX_BODY
 
 
+class HTTPKWs(TypedDict, total=False):
+    """The keywords every adapter takes, written once: each adapter's signature unpacks them."""
+
+    idempotency_keys: bool
+    """Send one ``Idempotency-Key`` per call (the same on every attempt), so a POST may be retried."""
+    retry_non_idempotent: bool
+    """Retry non-idempotent methods without a key (the request may be applied twice)."""
+    raise_for_status: bool
+    """Raise the typed :class:`~retrykit.errors.APIError` for a final error response instead of returning it."""
+    budgets: HostBudgets | None
+    """One retry budget per host (``HostBudgets()``), instead of the policy's own."""
+
+
+_DEFAULTS: HTTPKWs = {
+    "idempotency_keys": False,
+    "retry_non_idempotent": False,
+    "raise_for_status": False,
+    "budgets": None,
+}
+
+
 class HTTPOptions(Frozen):
     """How an adapter treats non-idempotent requests, final error responses and per-host budgets."""
 
-    __slots__ = ("idempotency_keys", "retry_non_idempotent", "raise_for_status", "budgets")
-    _fields = ("idempotency_keys", "retry_non_idempotent", "raise_for_status", "budgets")
+    __slots__ = tuple(_DEFAULTS)
+    _fields = tuple(_DEFAULTS)
     idempotency_keys: bool
     retry_non_idempotent: bool
     raise_for_status: bool
     budgets: HostBudgets | None
 
-    def __init__(
-        self,
-        *,
-        idempotency_keys: bool = False,
-        retry_non_idempotent: bool = False,
-        raise_for_status: bool = False,
-        budgets: HostBudgets | None = None,
-    ) -> None:
+    def __init__(self, **options: Unpack[HTTPKWs]) -> None:
+        unknown = options.keys() - _DEFAULTS.keys()
+        if unknown:
+            raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+        values = {**_DEFAULTS, **options}
+        budgets = values["budgets"]
         if budgets is not None and not isinstance(budgets, HostBudgets):
             raise TypeError(f"budgets must be a HostBudgets or None, got {type(budgets).__name__}")
-        for name, value in (
-            ("idempotency_keys", idempotency_keys),
-            ("retry_non_idempotent", retry_non_idempotent),
-            ("raise_for_status", raise_for_status),
-        ):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-        self._init(
-            idempotency_keys=idempotency_keys,
-            retry_non_idempotent=retry_non_idempotent,
-            raise_for_status=raise_for_status,
-            budgets=budgets,
-        )
+        for name in ("idempotency_keys", "retry_non_idempotent", "raise_for_status"):
+            if not isinstance(values[name], bool):
+                raise TypeError(f"{name} must be a bool, got {type(values[name]).__name__}")
+        self._init(**values)
+
+    @classmethod
+    def take(cls, kwargs: dict[str, Any]) -> HTTPOptions:
+        """The options among an adapter's keywords, removed from ``kwargs`` (the rest go to the client)."""
+        return cls(**{name: kwargs.pop(name) for name in _DEFAULTS if name in kwargs})
 
 
 def check_policy(policy: object) -> RetryPolicy:
@@ -292,6 +305,40 @@ class RequestRetry:
             await self.async_sleep(delay)
 
 
+def drain(chunks: Iterable[bytes]) -> bytes:
+    """Up to 64 KiB (and a byte) of a body being discarded, so its connection can be reused.
+
+    A body that breaks midway yields what was read: it must not stop the retry.
+    The caller releases the response.
+    """
+    kept: list[bytes] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            kept.append(chunk)
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                break
+    except Exception:
+        pass
+    return b"".join(kept)
+
+
+async def adrain(chunks: AsyncIterable[bytes]) -> bytes:
+    """:func:`drain` for an async body."""
+    kept: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in chunks:
+            kept.append(chunk)
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                break
+    except Exception:
+        pass
+    return b"".join(kept)
+
+
 def host_of(url: object) -> str:
     """``host:port`` of a URL (the default port of its scheme filled in), for per-host budgets."""
     from urllib.parse import urlsplit
@@ -318,4 +365,4 @@ def safe_target(method: str, url: object) -> str:
         return method.upper()
 
 
-__all__ = ["HTTPOptions", "RequestRetry", "check_policy", "host_of", "mark_gave_up", "safe_target", "was_not_sent"]
+__all__ = ["HTTPKWs", "HTTPOptions", "RequestRetry", "adrain", "check_policy", "drain", "host_of", "mark_gave_up", "safe_target", "was_not_sent"]

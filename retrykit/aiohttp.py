@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Unpack
+
 import aiohttp
 import aiohttp.payload
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
+from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy
+from ._policy import RetryPolicy
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from ._budget import HostBudgets
-    from ._policy import RetryPolicy
-
-    Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
-    Middleware = Callable[[aiohttp.ClientRequest, Handler], Awaitable[aiohttp.ClientResponse]]
+Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
+Middleware = Callable[[aiohttp.ClientRequest, Handler], Awaitable[aiohttp.ClientResponse]]
 
 __all__ = ["middleware"]
 
@@ -25,31 +22,19 @@ def _replayable(body: object) -> bool:
     return body is None or body == b"" or isinstance(body, aiohttp.payload.BytesPayload)
 
 
-def middleware(
-    policy: RetryPolicy | None = None,
-    *,
-    idempotency_keys: bool = False,
-    retry_non_idempotent: bool = False,
-    raise_for_status: bool = False,
-    budgets: HostBudgets | None = None,
-) -> Middleware:
+def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) -> Middleware:
     """A client middleware that retries by ``policy`` (default: the spec's).
 
     For a whole session: ``ClientSession(middlewares=(middleware(),))``; for one
     request: ``session.get(url, middlewares=(middleware(policy),))``.
     """
     retry_policy = check_policy(policy)
-    options = HTTPOptions(
-        idempotency_keys=idempotency_keys,
-        retry_non_idempotent=retry_non_idempotent,
-        raise_for_status=raise_for_status,
-        budgets=budgets,
-    )
+    http_options = HTTPOptions(**options)
 
     async def retrykit_middleware(request: aiohttp.ClientRequest, handler: Handler) -> aiohttp.ClientResponse:
         call = RequestRetry(
             retry_policy,
-            options,
+            http_options,
             request.method,
             request.url,
             request.headers,
@@ -73,18 +58,8 @@ def _headers(response: aiohttp.ClientResponse) -> object:
 
 
 async def _drain(response: aiohttp.ClientResponse) -> bytes:
-    """Read up to 64 KiB, then release the connection, even if the call is cancelled meanwhile."""
-    chunks: list[bytes] = []
-    size = 0
+    """Up to 64 KiB, then release the connection, even if the call is cancelled meanwhile."""
     try:
-        while size <= DRAIN_LIMIT:
-            chunk = await response.content.readany()
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except Exception:
-        pass
+        return await adrain(response.content.iter_any())
     finally:
         response.release()
-    return b"".join(chunks)

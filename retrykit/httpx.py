@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Generic, TypeVar, Unpack
+
 import httpx
 
-from ._budget import HostBudgets
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
+from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy, drain
 from ._policy import RetryPolicy
 
 __all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport"]
@@ -14,23 +16,18 @@ EXTENSION = "retrykit"
 """Request extension key for a per-request policy: ``client.get(url, extensions={"retrykit": policy})``."""
 
 
-class _Base:
-    def __init__(
-        self,
-        policy: RetryPolicy | None,
-        *,
-        idempotency_keys: bool,
-        retry_non_idempotent: bool,
-        raise_for_status: bool,
-        budgets: HostBudgets | None,
-    ) -> None:
+T = TypeVar("T", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class _Base(Generic[T]):
+    """What the sync and async transports share: the constructor and the start of a request."""
+
+    _default: Callable[[], T]
+
+    def __init__(self, policy: RetryPolicy | None = None, transport: T | None = None, **options: Unpack[HTTPKWs]) -> None:
         self.policy = check_policy(policy)
-        self.options = HTTPOptions(
-            idempotency_keys=idempotency_keys,
-            retry_non_idempotent=retry_non_idempotent,
-            raise_for_status=raise_for_status,
-            budgets=budgets,
-        )
+        self.options = HTTPOptions(**options)
+        self.transport: T = transport if transport is not None else self._default()
 
     def _start(self, request: httpx.Request) -> tuple[RequestRetry, httpx.Request]:
         policy = request.extensions.get(EXTENSION)
@@ -56,31 +53,14 @@ class _Base:
         return call, request
 
 
-class RetryTransport(_Base, httpx.BaseTransport):
+class RetryTransport(_Base[httpx.BaseTransport], httpx.BaseTransport):
     """A sync transport that retries by ``policy`` around ``transport`` (default ``httpx.HTTPTransport()``).
 
     ``httpx.Client(transport=RetryTransport())``. A per-request policy goes in the
     ``"retrykit"`` request extension.
     """
 
-    def __init__(
-        self,
-        policy: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        idempotency_keys: bool = False,
-        retry_non_idempotent: bool = False,
-        raise_for_status: bool = False,
-        budgets: HostBudgets | None = None,
-    ) -> None:
-        super().__init__(
-            policy,
-            idempotency_keys=idempotency_keys,
-            retry_non_idempotent=retry_non_idempotent,
-            raise_for_status=raise_for_status,
-            budgets=budgets,
-        )
-        self.transport = transport if transport is not None else httpx.HTTPTransport()
+    _default = httpx.HTTPTransport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call, request = self._start(request)
@@ -88,6 +68,19 @@ class RetryTransport(_Base, httpx.BaseTransport):
 
     def close(self) -> None:
         self.transport.close()
+
+
+class AsyncRetryTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
+    """An async transport that retries by ``policy`` around ``transport`` (default ``httpx.AsyncHTTPTransport()``)."""
+
+    _default = httpx.AsyncHTTPTransport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        call, request = self._start(request)
+        return await call.adrive(lambda: self.transport.handle_async_request(request), _status, _headers, _adrain)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
 
 
 def _status(response: httpx.Response) -> int:
@@ -99,64 +92,16 @@ def _headers(response: httpx.Response) -> object:
 
 
 def _drain(response: httpx.Response) -> bytes:
-    """Read up to 64 KiB of an unread body, then close the response (returning its connection)."""
-    chunks: list[bytes] = []
-    size = 0
+    """Up to 64 KiB of an unread body, then close the response (returning its connection)."""
     try:
-        for chunk in response.stream:  # type: ignore[union-attr]
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
-                break
-    except Exception:  # a broken body must not stop the retry
-        pass
+        return drain(response.stream)  # type: ignore[arg-type]
     finally:
         response.close()
-    return b"".join(chunks)
-
-
-class AsyncRetryTransport(_Base, httpx.AsyncBaseTransport):
-    """An async transport that retries by ``policy`` around ``transport`` (default ``httpx.AsyncHTTPTransport()``)."""
-
-    def __init__(
-        self,
-        policy: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        *,
-        idempotency_keys: bool = False,
-        retry_non_idempotent: bool = False,
-        raise_for_status: bool = False,
-        budgets: HostBudgets | None = None,
-    ) -> None:
-        super().__init__(
-            policy,
-            idempotency_keys=idempotency_keys,
-            retry_non_idempotent=retry_non_idempotent,
-            raise_for_status=raise_for_status,
-            budgets=budgets,
-        )
-        self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        call, request = self._start(request)
-        return await call.adrive(lambda: self.transport.handle_async_request(request), _status, _headers, _adrain)
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
 
 
 async def _adrain(response: httpx.Response) -> bytes:
     """Async :func:`_drain`; the response is closed even if the call is cancelled meanwhile."""
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async for chunk in response.stream:  # type: ignore[union-attr]
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
-                break
-    except Exception:
-        pass
+        return await adrain(response.stream)  # type: ignore[arg-type]
     finally:
         await response.aclose()
-    return b"".join(chunks)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, Unpack
+
 import requests
 import requests.adapters
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPOptions, RequestRetry, check_policy
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy
+from ._policy import RetryPolicy
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+__all__ = ["AdapterKWs", "RetryAdapter", "session"]
 
-    from ._budget import HostBudgets
-    from ._policy import RetryPolicy
 
-__all__ = ["RetryAdapter", "session"]
+class AdapterKWs(HTTPKWs, total=False):
+    """retrykit's keywords, and those passed on to ``requests.adapters.HTTPAdapter``."""
+
+    pool_connections: int
+    pool_maxsize: int
+    max_retries: Any
+    pool_block: bool
 
 
 class RetryAdapter(requests.adapters.HTTPAdapter):
@@ -23,23 +28,10 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
     Extra keyword arguments go to ``HTTPAdapter`` (``pool_maxsize``, ``pool_block``, ...).
     """
 
-    def __init__(
-        self,
-        policy: RetryPolicy | None = None,
-        *,
-        idempotency_keys: bool = False,
-        retry_non_idempotent: bool = False,
-        raise_for_status: bool = False,
-        budgets: HostBudgets | None = None,
-        **adapter_kwargs: Any,
-    ) -> None:
+    def __init__(self, policy: RetryPolicy | None = None, **options: Unpack[AdapterKWs]) -> None:
         self.policy = check_policy(policy)
-        self.options = HTTPOptions(
-            idempotency_keys=idempotency_keys,
-            retry_non_idempotent=retry_non_idempotent,
-            raise_for_status=raise_for_status,
-            budgets=budgets,
-        )
+        adapter_kwargs: dict[str, Any] = dict(options)
+        self.options = HTTPOptions.take(adapter_kwargs)
         super().__init__(**adapter_kwargs)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
@@ -90,25 +82,11 @@ def _drain(response: requests.Response) -> bytes:
 
 
 def session(
-    policy: RetryPolicy | None = None,
-    *,
-    session: requests.Session | None = None,
-    idempotency_keys: bool = False,
-    retry_non_idempotent: bool = False,
-    raise_for_status: bool = False,
-    budgets: HostBudgets | None = None,
-    **adapter_kwargs: Any,
+    policy: RetryPolicy | None = None, *, session: requests.Session | None = None, **options: Unpack[AdapterKWs]
 ) -> requests.Session:
     """A ``requests.Session`` (a new one, or ``session``) that retries every request by ``policy``."""
     target = session if session is not None else requests.Session()
-    adapter = RetryAdapter(
-        policy,
-        idempotency_keys=idempotency_keys,
-        retry_non_idempotent=retry_non_idempotent,
-        raise_for_status=raise_for_status,
-        budgets=budgets,
-        **adapter_kwargs,
-    )
+    adapter = RetryAdapter(policy, **options)
     target.mount("http://", adapter)
     target.mount("https://", adapter)
     return target

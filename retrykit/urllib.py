@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
 import urllib.error
 import urllib.request
+from http.client import HTTPResponse
+from typing import Unpack
 
-from ._http import DRAIN_LIMIT, HTTPOptions, RequestRetry, check_policy
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import ssl
-    from http.client import HTTPResponse
-
-    from ._budget import HostBudgets
-    from ._policy import RetryPolicy
+from ._http import DRAIN_LIMIT, HTTPKWs, HTTPOptions, RequestRetry, check_policy
+from ._policy import RetryPolicy
 
 __all__ = ["urlopen"]
 
@@ -31,10 +27,7 @@ def urlopen(
     *,
     context: ssl.SSLContext | None = None,
     policy: RetryPolicy | None = None,
-    idempotency_keys: bool = False,
-    retry_non_idempotent: bool = False,
-    raise_for_status: bool = False,
-    budgets: HostBudgets | None = None,
+    **options: Unpack[HTTPKWs],
 ) -> HTTPResponse:
     """``urllib.request.urlopen``, retried by ``policy`` (default: the spec's).
 
@@ -44,19 +37,14 @@ def urlopen(
     ``raise_for_status=True``. The caller's ``Request`` is never modified.
     """
     retry_policy = check_policy(policy)
-    options = HTTPOptions(
-        idempotency_keys=idempotency_keys,
-        retry_non_idempotent=retry_non_idempotent,
-        raise_for_status=raise_for_status,
-        budgets=budgets,
-    )
+    http_options = HTTPOptions(**options)
     original = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
     body = data if data is not None else original.data
     headers = {**original.headers, **original.unredirected_hdrs}
     method = getattr(original, "method", None) or ("POST" if body is not None else "GET")
     call = RequestRetry(
         retry_policy,
-        options,
+        http_options,
         method,
         original.full_url,
         headers,

@@ -191,3 +191,15 @@ def test_adapter_options_are_validated() -> None:
         retrykit.httpx.RetryTransport(policy=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="raise_for_status"):
         retrykit.aiohttp.middleware(raise_for_status=1)  # type: ignore[arg-type]
+
+
+def test_adapters_reject_unknown_keywords_naming_them() -> None:
+    # The options are one unpacked TypedDict: at run time a typo is still a TypeError naming it.
+    with pytest.raises(TypeError, match="idempotency_key"):
+        retrykit.httpx.RetryTransport(idempotency_key=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="budget"):
+        retrykit.aiohttp.middleware(budget=None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="retries"):
+        retrykit.urllib.urlopen("http://127.0.0.1:1/", retries=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="pool_size"):
+        retrykit.requests.session(pool_size=2)  # type: ignore[call-arg]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, assert_type
 
-from retrykit import RetryPolicy, retry
+import retrykit.aiohttp
+import retrykit.httpx
+import retrykit.requests
+import retrykit.urllib
+from retrykit import HostBudgets, RetryPolicy, retry
 
 
 @retry
@@ -37,3 +41,20 @@ async def acheck() -> None:
     for attempt in retry.attempts():
         with attempt:
             pass
+
+
+def check_adapter_keywords() -> None:
+    """Every adapter's signature names its keywords (one TypedDict, unpacked), so a typo is a type error."""
+    retrykit.requests.session(idempotency_keys=True, budgets=HostBudgets(), pool_maxsize=4).close()
+    retrykit.requests.RetryAdapter(retry_non_idempotent=True, pool_block=True).close()
+    retrykit.httpx.RetryTransport(raise_for_status=True).close()
+    retrykit.httpx.AsyncRetryTransport(budgets=None)
+    retrykit.aiohttp.middleware(idempotency_keys=True)
+
+
+def misspelled_adapter_keywords() -> None:
+    """Never run: mypy must reject each line (an unused ignore fails the check)."""
+    retrykit.requests.session(idempotency_key=True)  # type: ignore[call-arg]
+    retrykit.httpx.RetryTransport(raise_for_status="yes")  # type: ignore[arg-type]
+    retrykit.aiohttp.middleware(budget=None)  # type: ignore[call-arg]
+    retrykit.urllib.urlopen("http://127.0.0.1:1/", policy=retry, retries=2)  # type: ignore[call-arg]
