@@ -37,6 +37,9 @@ class Stop(enum.Enum):
     """The retry budget refused the retry (too many failures across calls)."""
 
 
+_BARE = bare_type.values
+
+
 class Rules(Protocol):
     """What the engine reads of a policy: ``RetryPolicy`` is one, a test double can be another."""
 
@@ -121,10 +124,14 @@ class RetryState:
         self.attempt = failures + 1
         self.error = error
         self.now = now
-        self.retryable = False
         # Speed only: a plain exception (no status, response, headers or mark anywhere)
-        # is proven so by one cache lookup and one dict test instead of seven getattrs.
-        plain = bare_type(type(error)) and not error.__dict__
+        # is proven so by one dict lookup and one dict test instead of seven getattrs.
+        cls = type(error)
+        try:
+            bare = _BARE[cls]
+        except KeyError:
+            bare = bare_type(cls)
+        plain = bare and not error.__dict__
         if plain:
             status = response = None
         else:
@@ -132,25 +139,28 @@ class RetryState:
             status = status_of(error, response)
             if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
                 self.status = status
+                self.retryable = False
                 return self._give_up(Stop.INHERITED)
         self.status = status
 
         # KeyboardInterrupt, CancelledError and other BaseExceptions: never, whatever `on` says.
-        if not isinstance(error, Exception):
-            retryable = False
-        elif retryable is None:
-            types = rules.retry_types
+        if retryable is None:
+            types = rules.retry_types  # Exception subclasses only, so a match is an Exception
             if types is not None:
                 retryable = isinstance(error, types)
+            elif not isinstance(error, Exception):
+                retryable = False
             elif rules.on is is_transient:  # the default: reuse the status looked up above
                 retryable = transient_with_status(error, status, rules.status_table)
             else:
                 retryable = rules.should_retry(error)
-        if not retryable:
-            return self._give_up(Stop.NOT_RETRYABLE)
+        elif not isinstance(error, Exception):
+            retryable = False
         # A retryable failure is charged to a budget even when no retry follows:
         # the budget measures how the server is doing, not what this call does next.
-        self.retryable = True
+        self.retryable = retryable
+        if not retryable:
+            return self._give_up(Stop.NOT_RETRYABLE)
         if failures >= rules.max_retries:
             return self._give_up(Stop.NO_RETRIES_LEFT)
 

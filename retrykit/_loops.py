@@ -40,12 +40,12 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
     # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
     # once per failed attempt. retry_async is the same loop, awaiting.
     state, clock, sleep, listening, budget = run.state, run.clock, run.sleep, run.listening, run.budget
-    decide = state.decide
+    decide, stop = state.decide, Stop
     while True:
         delay = decide(error, clock())
         if budget is not None:
             delay = state.charge(budget)
-        if delay.__class__ is Stop:  # not isinstance(): one attribute read, on every failure
+        if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
             run.gave_up(error)
             try:
                 raise error
@@ -89,12 +89,12 @@ async def call_async(
 async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
     """:func:`retry_sync`, awaiting the call and the sleep."""
     state, clock, sleep, listening, budget = run.state, run.clock, run.async_sleep, run.listening, run.budget
-    decide = state.decide
+    decide, stop = state.decide, Stop
     while True:
         delay = decide(error, clock())
         if budget is not None:
             delay = state.charge(budget)
-        if delay.__class__ is Stop:
+        if delay.__class__ is stop:
             run.gave_up(error)
             try:
                 raise error

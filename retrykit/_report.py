@@ -78,45 +78,70 @@ def reason(state: RetryState) -> str:
     return "" if error is None else describe(error, state.status, state.rules.status_table)
 
 
-# The words that follow the failure's description, by stop ("HTTP 503 ..." + words).
-_STOP_WORDS: dict[Stop, Callable[[RetryState], str]] = {
-    Stop.INHERITED: lambda s: ": an inner retry already gave up on it",
-    Stop.NOT_RETRYABLE: lambda s: " is not retryable",
-    Stop.NO_RETRIES_LEFT: lambda s: f"; no retries left (max_retries={s.rules.max_retries})",
-    Stop.SERVER_WAIT_TOO_LONG: lambda s: (
+# The words that follow the failure's description, by stop name ("HTTP 503 ..." + words):
+# text, or a function of the state for words that carry numbers. Keyed by name: a str's
+# hash is cached, an Enum member's is computed in Python each time.
+_STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
+    "INHERITED": ": an inner retry already gave up on it",
+    "NOT_RETRYABLE": " is not retryable",
+    "NO_RETRIES_LEFT": lambda s: _no_retries_left(s.rules.max_retries),
+    "SERVER_WAIT_TOO_LONG": lambda s: (
         f"; the server asked to wait {s.refused:g} s, over max_retry_after={s.rules.max_retry_after:g} s"
     ),
-    Stop.DEADLINE: lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
-    Stop.BUDGET: lambda s: "; the retry budget is exhausted (too many failures across calls)",
+    "DEADLINE": lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
+    "BUDGET": "; the retry budget is exhausted (too many failures across calls)",
 }
+_no_retries_words: dict[int, str] = {}
+
+
+def _no_retries_left(max_retries: int) -> str:
+    # Speed only: the usual give-up; its words are formatted once per max_retries value.
+    words = _no_retries_words.get(max_retries)
+    if words is None:
+        words = f"; no retries left (max_retries={max_retries})"
+        if len(_no_retries_words) < 64:
+            _no_retries_words[max_retries] = words
+    return words
+
+
+_NOT_RETRYABLE = Stop.NOT_RETRYABLE
 
 
 def stop_text(state: RetryState) -> str | None:
     """Why the policy gave up on the last failure, in words (None while it retries)."""
-    stop = state.stop
-    if stop is None or state.error is None:
+    stop, error = state.stop, state.error
+    if stop is None or error is None:
         return None
-    return reason(state) + _STOP_WORDS[stop](state)
+    words = _STOP_WORDS[stop._name_]
+    return describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
 
 
 def hint(state: RetryState) -> str | None:
     """The status table's "How to fix" text, when the policy gave up on a fatal status."""
-    if state.stop is not Stop.NOT_RETRYABLE or state.status is None:
+    if state.stop is not _NOT_RETRYABLE or state.status is None:
         return None
     return state.rules.status_table.rule(state.status).hint or None
 
 
 def note(state: RetryState, function: str) -> str:
     """The PEP 678 note added to the exception when the policy gives up."""
-    text = stop_text(state)
-    if text is None:
+    # stop_text() inlined, no property calls, a hint only for a fatal status: this runs on every give-up.
+    stop, error = state.stop, state.error
+    if stop is None or error is None:
         return ""
-    if state.attempt == 1:
+    words = _STOP_WORDS[stop._name_]
+    text = describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
+    attempt = state.attempt
+    if attempt == 1:
         text = f"retrykit: gave up on {function} after 1 attempt: {text}"
     else:
-        text = f"retrykit: gave up on {function} after {state.attempt} attempts over {state.elapsed:.2f} s: {text}"
-    fix = hint(state)
-    return f"{text}\nHow to fix: {fix}" if fix else text
+        elapsed = state.now - state.start
+        text = f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {text}"
+    if stop is _NOT_RETRYABLE and state.status is not None:
+        fix = hint(state)
+        if fix:
+            return f"{text}\nHow to fix: {fix}"
+    return text
 
 
 def event(state: RetryState, function: str) -> RetryEvent:

@@ -11,6 +11,9 @@ from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
 from ._report import RetryEvent, call_hook, event, log_retry, name_of, note
 
 
+_INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
+
+
 class Settings(Rules, Protocol):
     """What the faces read of a policy beyond the engine's :class:`Rules`."""
 
@@ -99,7 +102,7 @@ class Run:
         """Note and mark the error the policy gives up on (unless an inner policy already did)."""
         state = self.state
         try:
-            if state.stop is not Stop.INHERITED:
+            if state.stop is not _INHERITED:
                 name = name_of(self.fn)
                 error.add_note(note(state, name))
                 setattr(error, GAVE_UP_MARK, True)
