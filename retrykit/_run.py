@@ -10,7 +10,6 @@ from . import _runtime
 from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
 from ._report import RetryEvent, call_hook, event, log_retry, name_of, note
 
-
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
 
 
