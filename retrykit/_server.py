@@ -8,14 +8,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
 
 from ._config import Frozen
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from types import TracebackType
-    from typing import Any
 
 
 class Reply(Frozen):

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-import _thread
+import threading
 import time
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from . import _runtime
-from ._server import FlakyServer, Received, Reply, unused_port
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import TracebackType
+    from ._server import FlakyServer, Received, Reply, unused_port
+
+# The server (http.server, json, socketserver) is loaded on first use, so a test that
+# only needs instant() does not pay for it.
+_SERVER_NAMES = frozenset(("FlakyServer", "Received", "Reply", "unused_port"))
+
+
+def __getattr__(name: str) -> object:
+    if name in _SERVER_NAMES:
+        from . import _server
+
+        return getattr(_server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["FlakyServer", "Received", "Reply", "instant", "unused_port"]
 
@@ -32,7 +45,7 @@ class instant:  # noqa: N801 - used like a function: `with instant() as t:`
 
     def __init__(self) -> None:
         self.delays: list[float] = []
-        self._lock = _thread.allocate_lock()
+        self._lock = threading.Lock()
         self._elapsed = 0.0
         self._mono0 = 0.0
         self._wall0 = 0.0
