@@ -24,7 +24,7 @@ import tenacity
 from _timing import measure, measure_together, report, row  # benchmarks/ is on sys.path when run as a script
 
 import retrykit
-from retrykit import Backoff, RetryPolicy, is_transient
+from retrykit import Backoff, RetryBudget, RetryPolicy, is_transient
 
 # Retry logging sent nowhere, for every library alike.
 stamina.instrumentation.set_on_retry_hooks([])
@@ -73,14 +73,45 @@ def hand_loop_async(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 RETRYKIT = RetryPolicy(on=Exception, log=False)
+
+
+def attempts_block(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """retrykit's attempt blocks around a call: the shape of code that retries a block, not a function."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in RETRYKIT.attempts():
+            with attempt:
+                return fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def attempts_block_async(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        async for attempt in RETRYKIT.attempts():
+            with attempt:
+                return await fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
 CONTENDERS_SYNC: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "hand-written loop": hand_loop,
     "retrykit": RETRYKIT,
+    # The same policy with a deadline (the call's start is read) or a budget (successes are counted),
+    # and as an attempt block: the other ways in, which must cost no more than the hand-written loop.
+    "retrykit deadline=": RETRYKIT.replace(deadline=60.0),
+    "retrykit budget=": RETRYKIT.replace(budget=RetryBudget()),
+    "retrykit attempts": attempts_block,
     "backoff": backoff.on_exception(backoff.expo, Exception, max_tries=6, logger=None),
     "stamina": stamina.retry(on=Exception, attempts=6),
     "tenacity": tenacity.retry(stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(), reraise=True),
 }
-CONTENDERS_ASYNC = {**CONTENDERS_SYNC, "hand-written loop": hand_loop_async}
+CONTENDERS_ASYNC = {**CONTENDERS_SYNC, "hand-written loop": hand_loop_async, "retrykit attempts": attempts_block_async}
 
 
 def success_path() -> dict[str, float]:

@@ -51,9 +51,12 @@ class Attempts:
 
     def _failed(self, error: BaseException) -> bool:
         """Record a failed attempt; True to swallow it and go round again."""
-        if self._run is None:
-            self._run = Run(self._policy, self._name)
-        delay = self._run.failed(error)
+        run = self._run
+        if run is None:
+            run = self._run = Run(self._policy, self._name)
+            delay = run.failed(error, now=run.created)  # made at this failure: one clock read
+        else:
+            delay = run.failed(error)
         if delay is None:
             return False
         self._delay = delay

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from . import _runtime
 from ._engine import Stop
 from ._report import name_of
 from ._run import Run, Settings
@@ -14,13 +15,19 @@ from ._run import Run, Settings
 R = TypeVar("R")
 
 
+def _start(policy: Settings) -> float | None:
+    """The call's start on the policy's clock (or instant()'s), read only when a deadline needs it."""
+    if policy.deadline is None:
+        return None
+    return (_runtime.override or policy).clock()
+
+
 # -- sync ------------------------------------------------------------------------
 
 
 def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, name: object = None) -> R:
     """The first try, then :func:`retry_sync` after a failure."""
-    # A deadline counts from the start of the call, so its run (and clock read) starts here.
-    run = Run(policy, name or fn) if policy.deadline is not None else None
+    start = _start(policy)  # a deadline counts from the start of the call
     try:
         result = fn(*args, **kwargs)
     except Exception as exc:
@@ -30,7 +37,7 @@ def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, na
             policy.budget.record_success()
         return result
     try:
-        return retry_sync(run or Run(policy, name or fn), fn, args, kwargs, error)
+        return retry_sync(Run(policy, name or fn, start=start), fn, args, kwargs, error)
     finally:
         del error  # the first error's traceback holds this frame: no cycle through this local
 
@@ -41,8 +48,9 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
     # once per failed attempt. retry_async is the same loop, awaiting.
     state, clock, sleep, listening, budget = run.state, run.clock, run.sleep, run.listening, run.budget
     decide, stop = state.decide, Stop
+    now = run.created  # the run was made at this failure
     while True:
-        delay = decide(error, clock())
+        delay = decide(error, now)
         if budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
@@ -58,6 +66,7 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
             result = fn(*args, **kwargs)
         except Exception as exc:
             error = exc
+            now = clock()
         else:
             run.succeeded()
             return result
@@ -70,8 +79,7 @@ async def call_async(
     policy: Settings, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, name: object = None
 ) -> R:
     """:func:`call_sync`, awaiting."""
-    # A deadline counts from the start of the call, so its run (and clock read) starts here.
-    run = Run(policy, name or fn) if policy.deadline is not None else None
+    start = _start(policy)  # a deadline counts from the start of the call
     try:
         result = await fn(*args, **kwargs)
     except Exception as exc:
@@ -81,7 +89,7 @@ async def call_async(
             policy.budget.record_success()
         return result
     try:
-        return await retry_async(run or Run(policy, name or fn), fn, args, kwargs, error)
+        return await retry_async(Run(policy, name or fn, start=start), fn, args, kwargs, error)
     finally:
         del error
 
@@ -90,8 +98,9 @@ async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwar
     """:func:`retry_sync`, awaiting the call and the sleep."""
     state, clock, sleep, listening, budget = run.state, run.clock, run.async_sleep, run.listening, run.budget
     decide, stop = state.decide, Stop
+    now = run.created  # the run was made at this failure
     while True:
-        delay = decide(error, clock())
+        delay = decide(error, now)
         if budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:
@@ -107,6 +116,7 @@ async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwar
             result = await fn(*args, **kwargs)
         except Exception as exc:
             error = exc
+            now = clock()
         else:
             run.succeeded()
             return result
@@ -134,12 +144,26 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
     # Without a deadline (which needs the start time) or a budget (which counts successes),
     # the first try is inlined: the success path is then exactly a try/return, no call and
     # no allocation, which is what makes it cheaper than a hand-written loop.
-    general = policy.deadline is not None or policy.budget is not None
+    deadline, budget, clock = policy.deadline, policy.budget, policy.clock
+    general = deadline is not None or budget is not None
     if is_async(fn):
         if general:
 
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await call_async(policy, fn, args, kwargs, name)
+                # call_async() inlined (one frame less per call), with the policy's choices bound once.
+                start = None if deadline is None else (clock() if _runtime.override is None else _runtime.override.clock())
+                try:
+                    result = await fn(*args, **kwargs)
+                except Exception as exc:
+                    error = exc
+                else:
+                    if budget is not None:
+                        budget.record_success()
+                    return result
+                try:
+                    return await retry_async(Run(policy, name, start=start), fn, args, kwargs, error)
+                finally:
+                    del error
 
         else:
 
@@ -158,7 +182,20 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
     if general:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return call_sync(policy, fn, args, kwargs, name)
+            # call_sync() inlined (one frame less per call), with the policy's choices bound once.
+            start = None if deadline is None else (clock() if _runtime.override is None else _runtime.override.clock())
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                error = exc
+            else:
+                if budget is not None:
+                    budget.record_success()
+                return result
+            try:
+                return retry_sync(Run(policy, name, start=start), fn, args, kwargs, error)
+            finally:
+                del error
 
     else:
 

@@ -40,9 +40,9 @@ class Run:
     each outcome's side effects: the budget step, hooks, logging, the give-up note.
     """
 
-    __slots__ = ("policy", "state", "fn", "budget", "clock", "source", "listening")
+    __slots__ = ("policy", "state", "fn", "budget", "clock", "source", "listening", "created")
 
-    def __init__(self, policy: Settings, fn: object, budget: Budget | None = None) -> None:
+    def __init__(self, policy: Settings, fn: object, budget: Budget | None = None, start: float | None = None) -> None:
         # The policy's clock and sleeps, unless testing.instant() replaces them all.
         source = self.source = _runtime.override
         if source is None:
@@ -57,7 +57,13 @@ class Run:
         self.budget = budget if budget is not None else policy.budget
         # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
         self.listening = policy.on_retry is not None or policy.log
-        self.state = RetryState(policy, clock(), wall)
+        # The clock now: a run made at a failure is the time of that failure, and the loops
+        # use it as such, so each failure costs one clock read. ``start`` (read by the caller
+        # when a deadline counts from the call's start) goes back from it, as does the wall clock.
+        now = self.created = clock()
+        if start is None:
+            start = now
+        self.state = RetryState(policy, start, wall - (now - start))
 
     @property
     def sleep(self) -> Callable[[float], object]:
@@ -76,10 +82,14 @@ class Run:
         state = self.state
         return state.wall + (self.clock() - state.start)
 
-    def failed(self, error: BaseException, retryable: bool | None = None) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up (note and mark already set)."""
+    def failed(self, error: BaseException, retryable: bool | None = None, now: float | None = None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up (note and mark already set).
+
+        ``now`` is the time of the failure when the caller has it (``created``, for a
+        run made at this failure); otherwise the clock is read.
+        """
         state = self.state
-        outcome = state.decide(error, self.clock(), retryable)
+        outcome = state.decide(error, self.clock() if now is None else now, retryable)
         if self.budget is not None:
             outcome = state.charge(self.budget)
         if outcome.__class__ is Stop:
