@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Unpack
 
-import aiohttp
-import aiohttp.payload
+from ._extras import missing_extra
+
+try:
+    import aiohttp
+    import aiohttp.payload
+except ImportError as error:  # the client is an extra: say which one
+    raise missing_extra("aiohttp") from error
 
 from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy
 from ._policy import RetryPolicy

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar, Unpack
 
-import httpx
+from ._extras import missing_extra
+
+try:
+    import httpx
+except ImportError as error:  # the client is an extra: say which one
+    raise missing_extra("httpx") from error
 
 from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy, drain
 from ._policy import RetryPolicy

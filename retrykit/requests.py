@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
-import requests
-import requests.adapters
+from ._extras import missing_extra
+
+try:
+    import requests
+    import requests.adapters
+except ImportError as error:  # the client is an extra: say which one
+    raise missing_extra("requests") from error
 
 from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy
 from ._policy import RetryPolicy
