@@ -1,12 +1,47 @@
-"""Command line: ``python -m retrykit demo`` (retries against a local flaky API) and ``schedule``."""
+"""Command line: python -m retrykit demo | schedule | simulate, each option checked and named when wrong."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
+from collections.abc import Callable
 
 from ._backoff import Backoff
 from ._policy import RetryPolicy
+
+DESCRIPTION = """\
+retrykit retries flaky calls (HTTP APIs above all) the way docs/error-model.md describes:
+429 and 5xx are retried with exponential backoff and jitter, Retry-After is honoured,
+other 4xx fail at once with a hint saying how to fix them."""
+
+EPILOG = 'Run "python -m retrykit COMMAND --help" for the options of a command.'
+
+# The demo runs the error model's waits at this fraction of real time, so it ends in seconds.
+DEMO_SCALE = 0.1
+
+
+def number(kind: Callable[[str], float], minimum: float, *, strict: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number >= ``minimum`` (> with ``strict``); argparse names the option."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum:g}, got {text}")
+        return value
+
+    return parse
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run the demo's parts; exit 1 if any claim it makes does not hold."""
+    from ._demo import demo as run
+
+    return run(args.scale)
 
 
 def schedule(args: argparse.Namespace) -> int:
@@ -15,9 +50,14 @@ def schedule(args: argparse.Namespace) -> int:
     policy = RetryPolicy(max_retries=args.retries, backoff=backoff)
     delays = policy.schedule(seed=args.seed)
     print(f"retrykit schedule: {policy.max_attempts} attempts, {backoff!r}")
-    print(f"delay after failure n = min({backoff.base:g} * {backoff.multiplier:g}**n, {backoff.cap:g}) + uniform[0, {backoff.jitter:g})")
+    print(
+        f"delay after failure n = min({backoff.base:g} * {backoff.multiplier:g}**n, {backoff.cap:g})"
+        f" + uniform[0, {backoff.jitter:g})"
+    )
     print()
-    print(f"{'retry':>5}  {'after failure n':>15}  {'backoff (s)':>11}  {'jitter (s)':>10}  {'delay (s)':>9}  {'waited (s)':>10}")
+    print(
+        f"{'retry':>5}  {'after failure n':>15}  {'backoff (s)':>11}  {'jitter (s)':>10}  {'delay (s)':>9}  {'waited (s)':>10}"
+    )
     waited = 0.0
     for n, delay in enumerate(delays):
         base = backoff.exponential(n)
@@ -25,75 +65,8 @@ def schedule(args: argparse.Namespace) -> int:
         print(f"{n + 1:>5}  {n:>15}  {base:>11.3f}  {delay - base:>10.3f}  {delay:>9.3f}  {waited:>10.3f}")
     print()
     seed = "random" if args.seed is None else f"seed {args.seed}"
-    print(f"worst case waiting: {sum(backoff.exponential(n) + backoff.jitter for n in range(len(delays))):.1f} s ({seed} jitter shown)")
-    return 0
-
-
-# The demo runs the spec's schedule at this fraction of real time, so it ends in seconds.
-DEMO_SCALE = 0.1
-
-
-def demo(args: argparse.Namespace) -> int:
-    """Call a local server that fails like the spec's API, with the standard library only."""
-    import time
-    import urllib.request
-
-    from ._report import RetryEvent
-    from .errors import APIError
-    from .testing import FlakyServer, Reply
-    from .urllib import urlopen
-
-    scale = args.scale
-    backoff = Backoff(base=1.0 * scale, cap=30.0 * scale, jitter=1.0 * scale)
-
-    def show(event: RetryEvent) -> None:
-        print(f"    attempt {event.attempt}/{event.max_attempts} failed: {event.reason}; waiting {event.delay:.2f} s")
-
-    policy = RetryPolicy(backoff=backoff, retry_after_jitter=1.0 * scale, on_retry=show, log=False)
-    script = [
-        Reply.error(429, "Rate limit exceeded. Please slow down.", type="rate_limit_error", code="rate_limit_exceeded", retry_after=1),
-        Reply.error(500, "Internal error", type="server_error", code="internal_error"),
-        Reply.dropped(),
-        Reply.error(503, "Overloaded", type="server_error", code="overloaded"),
-        Reply(200, {"id": "task-1", "status": "done"}),
-        Reply.error(401, "Invalid API key", type="authentication_error", code="invalid_api_key"),
-        Reply.error(402, "Insufficient credits", type="billing_error", code="insufficient_credits"),
-        Reply.error(503, "Overloaded", type="server_error", code="overloaded"),
-        Reply(200, {"id": "img-7", "status": "queued"}),
-    ]
-    print(f"retrykit demo: a local API on 127.0.0.1 that fails like the spec says; backoff scaled to {scale:g}x real time")
-    print(f"policy: {policy.max_attempts} attempts, delay = min({backoff.base:g} * 2**n, {backoff.cap:g}) + uniform[0, {backoff.jitter:g}) s; Retry-After honoured as sent\n")
-    outcomes: list[str] = []
-    started = time.monotonic()
-    with FlakyServer(script) as server:
-        calls = [
-            ("GET /v1/tasks/task-1 (429, 500, dropped connection, 503, then 200)", "GET", "/v1/tasks/task-1", None),
-            ("GET /v1/tasks/task-2 with a bad API key (401)", "GET", "/v1/tasks/task-2", None),
-            ("POST /v1/images (402: out of credits)", "POST", "/v1/images", b'{"prompt": "a cat"}'),
-            ("POST /v1/images with an idempotency key (503, then 200)", "POST", "/v1/images", b'{"prompt": "a cat"}'),
-        ]
-        for title, method, path, body in calls:
-            print(f"-> {title}")
-            request = urllib.request.Request(
-                server.url + path, data=body, method=method, headers={"Authorization": "Bearer sk-demo-not-shown"}
-            )
-            t0 = time.monotonic()
-            try:
-                with urlopen(request, timeout=5, policy=policy, raise_for_status=True, idempotency_keys=True) as response:
-                    text = response.read().decode()
-                print(f"    OK {response.status} after {time.monotonic() - t0:.2f} s: {text}")
-                outcomes.append("ok")
-            except APIError as error:
-                print(f"    gave up: {type(error).__name__}: {error}")
-                print(f"    how to fix: {error.hint}")
-                outcomes.append(type(error).__name__)
-            print()
-        keys = {r.header("Idempotency-Key") for r in server.requests[-2:]}
-        total = len(server.requests)
-    print(f"summary: {len(calls)} calls, {total} HTTP requests, {time.monotonic() - started:.1f} s in all")
-    print(f"  outcomes: {', '.join(outcomes)}")
-    print(f"  the retried POST sent one Idempotency-Key on both attempts: {len(keys) == 1}")
-    print("  fatal statuses (401, 402) made exactly one request each; no header value was ever printed or logged")
+    worst = sum(backoff.exponential(n) + backoff.jitter for n in range(len(delays)))
+    print(f"worst case waiting: {worst:.1f} s ({seed} jitter shown)")
     return 0
 
 
@@ -107,30 +80,95 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    """The command line: three subcommands, every option with a help text."""
+    top = argparse.ArgumentParser(
+        prog="python -m retrykit",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = top.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+
+    dem = commands.add_parser(
+        "demo",
+        help="retry calls to a local API that fails as the error model says",
+        description="Call a local API on 127.0.0.1 that answers 429, 5xx, 401, 402 and dropped connections, "
+        "retried by retrykit. Each part shows its code, the API's answers, the log line, the give-up note, "
+        "and checks what it claims; the exit status is 1 if a claim does not hold.",
+    )
+    dem.add_argument(
+        "--scale",
+        type=number(float, 0, strict=True),
+        default=DEMO_SCALE,
+        metavar="FACTOR",
+        help=f"run the backoff waits at this fraction of real time (default {DEMO_SCALE:g}; 1 waits for real)",
+    )
+    dem.set_defaults(run=demo, options={}, parser=dem)
+
+    sched = commands.add_parser(
+        "schedule",
+        help="print the waits of a policy between attempts, as a table",
+        description="Print the waits of a policy with exponential backoff and jitter: "
+        "delay after failure n = min(base * multiplier**n, cap) + uniform[0, jitter).",
+    )
+    sched.add_argument(
+        "--retries", type=number(int, 0), default=5, metavar="N", help="retries after the first attempt (default 5)"
+    )
+    sched.add_argument(
+        "--base", type=number(float, 0), default=1.0, metavar="S", help="first wait in seconds (default 1)"
+    )
+    sched.add_argument(
+        "--multiplier", type=number(float, 1), default=2.0, metavar="X", help="growth per failure (default 2)"
+    )
+    sched.add_argument(
+        "--cap", type=number(float, 0), default=30.0, metavar="S", help="longest wait before jitter (default 30)"
+    )
+    sched.add_argument(
+        "--jitter", type=number(float, 0), default=1.0, metavar="S", help="random seconds added, up to (default 1)"
+    )
+    sched.add_argument("--seed", type=int, default=None, metavar="N", help="seed the jitter for a reproducible table")
+    # Library errors name parameters; the user typed options.
+    sched.set_defaults(
+        parser=sched,
+        run=schedule,
+        options={"max_retries": "--retries", **{o: f"--{o}" for o in ("base", "multiplier", "cap", "jitter")}},
+    )
+
+    sim = commands.add_parser(
+        "simulate",
+        help="retry storms simulated: backoff strategies and budgets compared",
+        description="A seeded simulation in virtual time that drives retrykit's real strategies, budgets and "
+        "engine: a fleet of clients in outages and overloads, and the optimistic-concurrency race of AWS's "
+        "2015 backoff study. Prints Markdown tables.",
+    )
+    sim.add_argument(
+        "--seed", type=int, default=1, metavar="N", help="random seed; the same seed gives the same tables (default 1)"
+    )
+    sim.add_argument(
+        "--runs",
+        type=number(int, 1),
+        default=20,
+        metavar="N",
+        help="races averaged per cell of the race table (default 20)",
+    )
+    sim.add_argument(
+        "--out", default=None, metavar="DIR", help="also write the outage's load chart there (SVG; PNG with matplotlib)"
+    )
+    sim.set_defaults(run=simulate, options={}, parser=sim)
+    return top
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrykit", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    dem = commands.add_parser("demo", help="retry calls to a local server that fails like the spec's API")
-    dem.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"backoff time scale (default {DEMO_SCALE:g})")
-    dem.set_defaults(run=demo)
-    sim = commands.add_parser("simulate", help="retry-storm simulation: strategies and budgets compared")
-    sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--runs", type=int, default=20, help="races averaged per cell of the OCC table")
-    sim.add_argument("--out", default=None, help="folder for the load chart (SVG, PNG with matplotlib)")
-    sim.set_defaults(run=simulate)
-    sched = commands.add_parser("schedule", help="print the default backoff schedule as a table")
-    sched.add_argument("--retries", type=int, default=5, help="max_retries (default 5)")
-    sched.add_argument("--base", type=float, default=1.0)
-    sched.add_argument("--multiplier", type=float, default=2.0)
-    sched.add_argument("--cap", type=float, default=30.0)
-    sched.add_argument("--jitter", type=float, default=1.0)
-    sched.add_argument("--seed", type=int, default=None, help="seed the jitter for a reproducible table")
-    sched.set_defaults(run=schedule)
-    args = parser.parse_args(argv)
+    top = parser()
+    args = top.parse_args(argv)
     try:
         result: int = args.run(args)
     except (TypeError, ValueError) as exc:
-        parser.error(str(exc))
+        options: dict[str, str] = args.options
+        message = re.sub(r"\b\w+\b", lambda m: options.get(m.group(), m.group()), str(exc)) if options else str(exc)
+        command: argparse.ArgumentParser = args.parser
+        command.error(message)
     return result
 
 

@@ -1,20 +1,105 @@
 from __future__ import annotations
 
+import argparse
+import pathlib
+
 import pytest
 
-from retrykit.__main__ import main
-from retrykit.testing import instant
+from retrykit import _demo
+from retrykit.__main__ import main, parser
+from retrykit.testing import Reply, instant
 
 
-def test_demo_runs_the_specs_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+def run_demo(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     with instant():
-        assert main(["demo"]) == 0
+        code = main(["demo"])
+    return code, capsys.readouterr().out
+
+
+def test_demo_runs_every_part_and_every_claim_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_demo(capsys)
+    assert code == 0
+    for number, part in enumerate(_demo.PARTS, 1):
+        assert f"{number}. {part.title}" in out
+    assert "NOT TRUE" not in out
+    assert "OK 200" not in out and "returned: {'id': 'task-1', 'status': 'done'}" in out
+    assert "How to fix: Top up credits in the Dashboard." in out
+    assert _demo.API_KEY not in out
+
+
+def test_demo_shows_the_code_that_produced_each_part(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = run_demo(capsys)
+    shown = [line[6:] for line in out.splitlines() if line.startswith("    | ")]
+    for part in _demo.PARTS:
+        code = _demo.code_of(part.run).splitlines()
+        assert code and all(line in shown for line in code)
+        assert not any('"""' in line or line.startswith("def ") for line in code)
+
+
+def test_demo_shows_a_log_line_and_the_give_up_note(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out = run_demo(capsys)
+    assert "  log: WARNING retrykit: " in out and "failed on attempt 1/6" in out
+    assert "retrykit: gave up on " in out and "after 6 attempts over " in out
+    assert "no retries left (max_retries=5)" in out
+
+
+def test_demo_summary_counts_claims_and_fails_when_one_does_not_hold(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = _demo.Part("A claim that is false", (Reply(200, {"id": 1}),), _demo.PARTS[0].run, _demo.PARTS[0].claims)
+    monkeypatch.setattr(_demo, "PARTS", [*_demo.PARTS, wrong])
+    code, out = run_demo(capsys)
+    assert code == 1
+    summary = out[out.index("summary:") :]
+    assert "of 15 claims hold" in summary and "NOT TRUE: 5 requests, the last answered 200" in summary
+
+
+def test_demo_scale_must_be_positive_and_the_error_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--scale", "-1"])
+    assert "argument --scale: must be > 0, got -1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["schedule", "--retries", "-1"], "argument --retries: must be >= 0"),
+        (["schedule", "--base", "nan"], "argument --base: must be >= 0, got nan"),
+        (["schedule", "--jitter", "x"], "argument --jitter: expected a number, got 'x'"),
+        (["schedule", "--cap", "0.5"], "--cap must be >= --base"),
+        (["simulate", "--runs", "0"], "argument --runs: must be >= 1"),
+    ],
+)
+def test_a_bad_value_is_a_usage_error_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_is_plain_text_listing_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
     out = capsys.readouterr().out
-    assert "OK 200" in out
-    assert "AuthenticationError" in out
-    assert "Top up credits in the Dashboard." in out
-    assert "one Idempotency-Key on both attempts: True" in out
-    assert "sk-demo" not in out
+    assert "``" not in out and "docs/error-model.md" in out
+    for command in ("demo", "schedule", "simulate"):
+        assert f"\n    {command} " in out
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+@pytest.mark.parametrize("command", ["demo", "schedule", "simulate"])
+def test_every_command_has_a_description_and_every_option_a_help_text(command: str) -> None:
+    sub = subcommands()[command]
+    assert sub.description and len(sub.description) > 40
+    for action in sub._actions:
+        assert action.help, f"{command} {action.option_strings} has no help"
+        assert "``" not in action.help
 
 
 def test_schedule_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,18 +109,10 @@ def test_schedule_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 5
 
 
-def test_bad_schedule_arguments_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["schedule", "--cap", "0.5"])
-    assert "cap" in capsys.readouterr().err
-
-
-def test_simulate_prints_tables_and_writes_a_chart(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_prints_tables_and_writes_a_chart(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--runs", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "full outage" in out
     assert "occ (AWS 2015 study's model)" in out
-    import pathlib
-
-    svg = (pathlib.Path(str(tmp_path)) / "storm-outage.svg").read_text()
+    svg = (tmp_path / "storm-outage.svg").read_text()
     assert svg.startswith("<svg") and "polyline" in svg

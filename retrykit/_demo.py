@@ -1,0 +1,293 @@
+"""The demo behind ``python -m retrykit demo``: small parts, each showing its code, what happened, and checked claims."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import logging
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import retrykit.urllib
+
+from ._backoff import Backoff
+from ._policy import RetryPolicy
+from ._server import FlakyServer, Received, Reply
+from .errors import APIError
+
+# Sent with every request of the demo; the summary checks it never shows up in what retrykit prints or logs.
+API_KEY = "sk-demo-4f9c2a77e1"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one part's code did: its result or error, the requests the server saw, the waits and log lines."""
+
+    result: object
+    error: BaseException | None
+    requests: list[Received]
+    delays: list[float]
+    log: list[str]
+
+
+Claim = tuple[str, bool]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Part:
+    """One section of the demo: the local API's answers, the code run against them, and what it claims.
+
+    ``run(api, policy)`` is shown to the user as written (its body, without the
+    docstring), so it must read like user code. ``claims`` returns (claim, held)
+    pairs that the summary counts. Add a part by appending to :data:`PARTS`.
+    """
+
+    title: str
+    replies: tuple[Reply, ...]
+    run: Callable[[str, RetryPolicy], object]
+    claims: Callable[[Outcome], Iterable[Claim]]
+
+
+def code_of(function: Callable[..., object]) -> str:
+    """The body of ``function`` as written, without its ``def`` line and docstring."""
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+    body = lines[1:]  # parts' signatures fit on one line
+    if body and body[0].strip().startswith('"""'):
+        end = next(i for i, line in enumerate(body) if line.rstrip().endswith('"""') and (i or line.count('"""') == 2))
+        body = body[end + 1 :]
+    return textwrap.dedent("\n".join(body))
+
+
+# Part 1 --------------------------------------------------------------------------------------------------
+
+
+def get_a_task(api: str, policy: RetryPolicy) -> object:
+    """GET a task through retrykit.urllib.urlopen: the API answers 429, 500, drops the connection, 503, then 200."""
+    request = urllib.request.Request(f"{api}/v1/tasks/task-1", headers={"Authorization": f"Bearer {API_KEY}"})
+    with retrykit.urllib.urlopen(request, timeout=5, policy=policy, raise_for_status=True) as response:
+        return json.loads(response.read())
+
+
+def _get_a_task_claims(o: Outcome) -> Iterator[Claim]:
+    yield "5 requests, the last answered 200 with the task", len(o.requests) == 5 and o.result == TASK
+    yield "the wait after the 429 honoured its Retry-After: 1", bool(o.delays) and o.delays[0] >= 1.0
+    yield "one WARNING line per retry", len(o.log) == 4
+
+
+TASK = {"id": "task-1", "status": "done"}
+
+# Part 2 --------------------------------------------------------------------------------------------------
+
+
+def bad_api_key(api: str, policy: RetryPolicy) -> object:
+    """A request with a bad API key: 401 is not retryable, so it fails at once with the error model's hint."""
+    request = urllib.request.Request(f"{api}/v1/tasks/task-2", headers={"Authorization": f"Bearer {API_KEY}"})
+    with retrykit.urllib.urlopen(request, timeout=5, policy=policy, raise_for_status=True) as response:
+        return response.read()
+
+
+def _fatal_claims(error_type: str, hint: str) -> Callable[[Outcome], Iterator[Claim]]:
+    def claims(o: Outcome) -> Iterator[Claim]:
+        yield f"exactly one request, then {error_type}", len(o.requests) == 1 and type(o.error).__name__ == error_type
+        yield "its hint says how to fix it", isinstance(o.error, APIError) and o.error.hint == hint
+
+    return claims
+
+
+# Part 3 --------------------------------------------------------------------------------------------------
+
+
+def out_of_credits(api: str, policy: RetryPolicy) -> object:
+    """POST an image while out of credits: 402 is not retryable either."""
+    request = urllib.request.Request(f"{api}/v1/images", data=b'{"prompt": "a cat"}', method="POST")
+    with retrykit.urllib.urlopen(request, timeout=5, policy=policy, raise_for_status=True) as response:
+        return response.read()
+
+
+# Part 4 --------------------------------------------------------------------------------------------------
+
+
+def post_with_a_key(api: str, policy: RetryPolicy) -> object:
+    """POST with idempotency_keys=True: the 503 is retried, with the same Idempotency-Key on both attempts."""
+    request = urllib.request.Request(f"{api}/v1/images", data=b'{"prompt": "a cat"}', method="POST")
+    with retrykit.urllib.urlopen(
+        request, timeout=5, policy=policy, idempotency_keys=True, raise_for_status=True
+    ) as response:
+        return json.loads(response.read())
+
+
+def _post_with_a_key_claims(o: Outcome) -> Iterator[Claim]:
+    keys = {r.header("Idempotency-Key") for r in o.requests}
+    yield "2 requests, the second answered 200", len(o.requests) == 2 and o.error is None
+    yield "both attempts carried one and the same Idempotency-Key", len(keys) == 1 and None not in keys
+
+
+# Part 5 --------------------------------------------------------------------------------------------------
+
+
+def give_up(api: str, policy: RetryPolicy) -> object:
+    """A GET the API answers 503 every time: after 6 attempts you get urllib's own error, with a note."""
+    with retrykit.urllib.urlopen(f"{api}/v1/tasks/task-3", timeout=5, policy=policy) as response:
+        return response.read()
+
+
+def _give_up_claims(o: Outcome) -> Iterator[Claim]:
+    notes = getattr(o.error, "__notes__", [])
+    yield (
+        "6 requests, then the last error itself (urllib's HTTPError)",
+        len(o.requests) == 6 and type(o.error).__name__ == "HTTPError",
+    )
+    yield "its note says why retrykit gave up", any("no retries left (max_retries=5)" in n for n in notes)
+
+
+def _error(status: int, message: str, type: str, code: str, **extra: Any) -> Reply:
+    return Reply.error(status, message, type=type, code=code, **extra)
+
+
+OVERLOADED = _error(503, "Overloaded", "server_error", "overloaded")
+
+PARTS: list[Part] = [
+    Part(
+        "A GET that meets 429, 500, a dropped connection and 503, then succeeds",
+        (
+            _error(
+                429, "Rate limit exceeded. Please slow down.", "rate_limit_error", "rate_limit_exceeded", retry_after=1
+            ),
+            _error(500, "Internal error", "server_error", "internal_error"),
+            Reply.dropped(),
+            OVERLOADED,
+            Reply(200, TASK),
+        ),
+        get_a_task,
+        _get_a_task_claims,
+    ),
+    Part(
+        "A bad API key (401)",
+        (_error(401, "Invalid API key", "authentication_error", "invalid_api_key"),),
+        bad_api_key,
+        _fatal_claims(
+            "AuthenticationError", "Check that your API key is valid and included in the Authorization header."
+        ),
+    ),
+    Part(
+        "Out of credits (402)",
+        (_error(402, "Insufficient credits", "billing_error", "insufficient_credits"),),
+        out_of_credits,
+        _fatal_claims("InsufficientCreditsError", "Top up credits in the Dashboard."),
+    ),
+    Part(
+        "A POST with an idempotency key (503, then 200)",
+        (OVERLOADED, Reply(200, {"id": "img-7", "status": "queued"})),
+        post_with_a_key,
+        _post_with_a_key_claims,
+    ),
+    Part("Giving up (503 six times)", (OVERLOADED,) * 6, give_up, _give_up_claims),
+]
+
+
+# Running the parts ---------------------------------------------------------------------------------------
+
+
+class _Lines(logging.Handler):
+    """Collects retrykit's log lines as a user's console would show them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def run_part(part: Part, policy: RetryPolicy) -> Outcome:
+    """Run one part against a fresh local API that answers with the part's replies."""
+    delays: list[float] = []
+    policy = policy.replace(on_retry=lambda event: delays.append(event.delay or 0.0))
+    handler = _Lines()
+    logger = logging.getLogger("retrykit")
+    logger.addHandler(handler)
+    result: object = None
+    error: BaseException | None = None
+    try:
+        with FlakyServer(part.replies, default=Reply.error(500, "the demo's script ran out")) as server:
+            try:
+                result = part.run(server.url, policy)
+            except Exception as exc:  # shown to the user below
+                error = exc
+                if isinstance(exc, urllib.error.HTTPError):
+                    exc.close()  # urllib's HTTPError is also the response, holding its connection
+            requests = list(server.requests)
+    finally:
+        logger.removeHandler(handler)
+    return Outcome(result, error, requests, delays, handler.lines)
+
+
+def _answers(replies: Iterable[Reply]) -> str:
+    def one(reply: Reply) -> str:
+        if reply.drop:
+            return "connection dropped"
+        after = dict(reply.headers).get("Retry-After")
+        return f"{reply.status} (Retry-After: {after})" if after else str(reply.status)
+
+    return ", ".join(one(reply) for reply in replies)
+
+
+def demo(scale: float, write: Callable[[str], object] = print) -> int:
+    """Run every part at ``scale`` times the error model's real waits; 0 when every claim holds."""
+    backoff = Backoff(base=1.0 * scale, cap=30.0 * scale, jitter=1.0 * scale)
+    policy = RetryPolicy(backoff=backoff, retry_after_jitter=1.0 * scale)
+    shown: list[str] = []
+
+    def say(line: str = "") -> None:
+        shown.append(line)
+        write(line)
+
+    say("retrykit demo: calls to a local API on 127.0.0.1 that fails the way docs/error-model.md describes.")
+    say(
+        f"Policy: {policy.max_attempts} attempts; wait min({backoff.base:g} * 2**n, {backoff.cap:g}) + uniform[0, "
+        f"{backoff.jitter:g}) s after failure n (the error model's schedule at {scale:g}x); Retry-After as sent."
+    )
+    say("Each part shows its code (`api` is the local server's URL), what the API answered, and what happened.")
+    claims: list[Claim] = []
+    requests = 0
+    started = time.monotonic()
+    for number, part in enumerate(PARTS, 1):
+        say()
+        say(f"{number}. {part.title}")
+        for line in code_of(part.run).splitlines():
+            say(f"    | {line}")
+        outcome = run_part(part, policy)
+        requests += len(outcome.requests)
+        say(f"  the API answered: {_answers(part.replies[: len(outcome.requests)])}")
+        if outcome.log:  # one line per retry, all alike: the first stands for the rest
+            more = len(outcome.log) - 1
+            say(f"  log: {outcome.log[0]}" + (f"  (+{more} more like it)" if more else ""))
+        if outcome.error is None:
+            say(f"  returned: {outcome.result!r}")
+        else:
+            say(f"  raised: {type(outcome.error).__module__}.{type(outcome.error).__qualname__}: {outcome.error}")
+            for note in getattr(outcome.error, "__notes__", []):
+                for line in str(note).splitlines():
+                    say(f"    {line}")
+        for claim, ok in part.claims(outcome):
+            claims.append((claim, ok))
+            say(f"  {'ok' if ok else 'NOT TRUE'}: {claim}")
+    claims.append(("the API key sent with the requests never appears above", not any(API_KEY in s for s in shown)))
+    held = sum(1 for _, ok in claims if ok)
+    say()
+    say(
+        f"summary: {len(PARTS)} parts, {requests} HTTP requests, {time.monotonic() - started:.1f} s; "
+        f"{held} of {len(claims)} claims hold"
+    )
+    for claim, ok in claims:
+        if not ok:
+            say(f"  NOT TRUE: {claim}")
+    if claims[-1][1]:
+        say(f"  ok: {claims[-1][0]}")
+    return 0 if held == len(claims) else 1
