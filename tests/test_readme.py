@@ -103,3 +103,9 @@ def test_readme_quotes_the_demo_as_it_prints(capsys: pytest.CaptureFixture[str])
     for quote in quotes:
         for line in io.StringIO(quote):
             assert normalized(line.strip()) in printed, f"the demo does not print: {line.strip()}"
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    # The index shows README.md without the repository around it: a relative link there leads nowhere.
+    targets = re.findall(r"\]\(([^)]+)\)", (ROOT / "README.md").read_text())
+    assert [t for t in targets if not t.startswith(("https://", "http://", "#"))] == []
