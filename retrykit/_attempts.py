@@ -14,7 +14,7 @@ class Attempt:
 
     def __init__(self, owner: Attempts, number: int) -> None:
         self._owner = owner
-        self.number = number
+        self.number: int = number
         """1 for the first try, 2 for the first retry, and so on."""
 
     def __enter__(self) -> Attempt:

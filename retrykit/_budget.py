@@ -25,10 +25,10 @@ class RetryBudget:
     __slots__ = ("max_tokens", "token_ratio", "_tokens", "_threshold", "_lock")
 
     def __init__(self, max_tokens: float = 10, token_ratio: float = 0.1) -> None:
-        self.max_tokens = number("max_tokens", max_tokens)
+        self.max_tokens: float = number("max_tokens", max_tokens)
         if self.max_tokens <= 0:
             raise ValueError(f"max_tokens must be > 0, got {max_tokens!r}")
-        self.token_ratio = number("token_ratio", token_ratio)
+        self.token_ratio: float = number("token_ratio", token_ratio)
         if self.token_ratio <= 0:
             raise ValueError(f"token_ratio must be > 0, got {token_ratio!r}")
         self._tokens = self.max_tokens
@@ -77,8 +77,8 @@ class HostBudgets:
 
     def __init__(self, max_tokens: float = 10, token_ratio: float = 0.1) -> None:
         RetryBudget(max_tokens, token_ratio)  # validates both, naming the bad one
-        self.max_tokens = max_tokens
-        self.token_ratio = token_ratio
+        self.max_tokens: float = max_tokens
+        self.token_ratio: float = token_ratio
         self._budgets: dict[str, RetryBudget] = {}
         self._lock = _thread.allocate_lock()
 

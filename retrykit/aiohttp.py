@@ -10,8 +10,8 @@ from ._extras import missing_extra
 try:
     import aiohttp
     import aiohttp.payload
-except ImportError as error:  # the client is an extra: say which one
-    raise missing_extra("aiohttp") from error
+except ImportError as _missing:  # the client is an extra: say which one
+    raise missing_extra("aiohttp") from _missing
 
 from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy
 from ._policy import RetryPolicy

@@ -9,8 +9,8 @@ from ._extras import missing_extra
 
 try:
     import httpx
-except ImportError as error:  # the client is an extra: say which one
-    raise missing_extra("httpx") from error
+except ImportError as _missing:  # the client is an extra: say which one
+    raise missing_extra("httpx") from _missing
 
 from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy, drain
 from ._policy import RetryPolicy
@@ -30,8 +30,8 @@ class _Base(Generic[T]):
     _default: Callable[[], T]
 
     def __init__(self, policy: RetryPolicy | None = None, transport: T | None = None, **options: Unpack[HTTPKWs]) -> None:
-        self.policy = check_policy(policy)
-        self.options = HTTPOptions(**options)
+        self.policy: RetryPolicy = check_policy(policy)
+        self.options: HTTPOptions = HTTPOptions(**options)
         self.transport: T = transport if transport is not None else self._default()
 
     def _start(self, request: httpx.Request) -> tuple[RequestRetry, httpx.Request]:

@@ -9,8 +9,8 @@ from ._extras import missing_extra
 try:
     import requests
     import requests.adapters
-except ImportError as error:  # the client is an extra: say which one
-    raise missing_extra("requests") from error
+except ImportError as _missing:  # the client is an extra: say which one
+    raise missing_extra("requests") from _missing
 
 from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy
 from ._policy import RetryPolicy
@@ -34,9 +34,9 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
     """
 
     def __init__(self, policy: RetryPolicy | None = None, **options: Unpack[AdapterKWs]) -> None:
-        self.policy = check_policy(policy)
+        self.policy: RetryPolicy = check_policy(policy)
         adapter_kwargs: dict[str, Any] = dict(options)
-        self.options = HTTPOptions.take(adapter_kwargs)
+        self.options: HTTPOptions = HTTPOptions.take(adapter_kwargs)
         super().__init__(**adapter_kwargs)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
