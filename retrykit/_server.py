@@ -109,7 +109,7 @@ class FlakyServer:
         self._default = default
         self._lock = threading.Lock()
         self.requests: list[Received] = []
-        self.connections = 0
+        self.connections: int = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
