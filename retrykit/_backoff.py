@@ -82,7 +82,7 @@ class _Exponential(Frozen):
 
 
 class Backoff(_Exponential):
-    """The spec's backoff: ``min(base * multiplier**n, cap) + uniform[0, jitter)``.
+    """The error model's backoff: ``min(base * multiplier**n, cap) + uniform[0, jitter)``.
 
     With the defaults this is exactly the error-code page's formula: 1 s, 2 s, 4 s,
     ... capped at 30 s, plus up to 1 s of random jitter so that clients that failed

@@ -41,7 +41,7 @@ class RetryPolicy(Frozen):
             with attempt:
                 ...
 
-    The defaults are the spec's: 5 retries (6 attempts), ``Backoff()`` (1 s doubling
+    The defaults are the error model's (docs/error-model.md): 5 retries (6 attempts), ``Backoff()`` (1 s doubling
     to 30 s, plus up to 1 s of jitter), transient failures only, ``Retry-After``
     honoured up to 120 s.
     """
@@ -236,4 +236,4 @@ class RetryPolicy(Frozen):
 
 
 retry: RetryPolicy = RetryPolicy()
-"""The spec's default policy: ``@retry``, ``@retry(max_retries=3, on=MyError)``, ``retry.call(fn)``."""
+"""The error model's default policy: ``@retry``, ``@retry(max_retries=3, on=MyError)``, ``retry.call(fn)``."""

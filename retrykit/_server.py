@@ -55,7 +55,7 @@ class Reply(Frozen):
         retry_after: int | str | None = None,
         delay: float = 0.0,
     ) -> Reply:
-        """An error in the spec's envelope ``{"error": {"message", "type", "code"}}``."""
+        """An error in the error model's envelope ``{"error": {"message", "type", "code"}}``."""
         pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
         if retry_after is not None:
             pairs.append(("Retry-After", str(retry_after)))

@@ -1,4 +1,4 @@
-"""The spec's status table, as data: which HTTP statuses are retried, what they mean, how to fix them."""
+"""The error model's status table (docs/error-model.md), as data: which HTTP statuses are retried, what they mean, how to fix them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ._config import Frozen
 
 
 class StatusRule(Frozen):
-    """One row of a status table: is it retried, what it means, and the spec's "How to Fix"."""
+    """One row of a status table: is it retried, what it means, and the error model's "How to Fix"."""
 
     __slots__ = ("retryable", "meaning", "hint")
     retryable: bool
@@ -23,7 +23,7 @@ class StatusRule(Frozen):
         self._init(retryable=retryable, meaning=meaning, hint=hint)
 
 
-# A status that no row names is fatal: the spec's own code retries only 429 and >= 500.
+# A status that no row names is fatal: the error model's sample code retries only 429 and >= 500.
 _UNLISTED = StatusRule(False)
 
 # (status, retryable, meaning, how to fix), from ../shared/spec/error-codes.txt.
@@ -152,9 +152,9 @@ def _default_rows() -> dict[int, StatusRule]:
 
 
 DEFAULT_STATUS_TABLE = StatusTable(_default_rows())
-"""The spec's table: 400, 401, 402, 404, 410 fatal; 429 and 500-599 retried; any other status fatal."""
+"""The error model's table: 400, 401, 402, 404, 410 fatal; 429 and 500-599 retried; any other status fatal."""
 
 
 def is_retryable_status(status: object, table: StatusTable | None = None) -> bool:
-    """Whether ``status`` is retried under ``table`` (default: the spec's table)."""
+    """Whether ``status`` is retried under ``table`` (default: the error model's table)."""
     return (DEFAULT_STATUS_TABLE if table is None else table).is_retryable(status)

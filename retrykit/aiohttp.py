@@ -28,7 +28,7 @@ def _replayable(body: object) -> bool:
 
 
 def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) -> Middleware:
-    """A client middleware that retries by ``policy`` (default: the spec's).
+    """A client middleware that retries by ``policy`` (default: the error model's).
 
     For a whole session: ``ClientSession(middlewares=(middleware(),))``; for one
     request: ``session.get(url, middlewares=(middleware(policy),))``.

@@ -1,4 +1,4 @@
-"""The spec's error envelope ``{"error": {"message", "type", "code"}}`` as typed exceptions."""
+"""The error model's error envelope ``{"error": {"message", "type", "code"}}`` as typed exceptions."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class APIError(Exception):
     string code (e.g. ``"rate_limit_exceeded"``) and ``type`` its error type; they
     are not the same thing. ``retry_after`` is the wait the server asked for, in
     seconds (from ``Retry-After`` or the rate-limit headers), or None. ``hint`` is
-    the spec's "How to Fix" text for the status, ``retryable`` whether the status
+    the error model's "How to Fix" text for the status, ``retryable`` whether the status
     table retries it.
 
     The message is the server's; request headers, API keys and request bodies are
@@ -174,7 +174,7 @@ class ServerError(APIError):
     """Any 5xx: retry after a moment; contact support if it persists."""
 
 
-# One row per row of the spec; a new status is a new row here.
+# One row per row of the error model's table; a new status is a new row here.
 ERROR_CLASSES: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -186,7 +186,7 @@ ERROR_CLASSES: dict[int, type[APIError]] = {
 
 
 def error_class(status: int) -> type[APIError]:
-    """The exception class for an HTTP status: the spec's row, ServerError for 5xx, else APIError."""
+    """The exception class for an HTTP status: the error model's row, ServerError for 5xx, else APIError."""
     klass = ERROR_CLASSES.get(status)
     if klass is not None:
         return klass

@@ -29,7 +29,7 @@ def urlopen(
     policy: RetryPolicy | None = None,
     **options: Unpack[HTTPKWs],
 ) -> HTTPResponse:
-    """``urllib.request.urlopen``, retried by ``policy`` (default: the spec's).
+    """``urllib.request.urlopen``, retried by ``policy`` (default: the error model's).
 
     Returns the response like the standard library. An error status left after
     the retries raises ``urllib.error.HTTPError`` as urllib does (with retrykit's

@@ -109,3 +109,19 @@ def test_readme_links_work_on_the_package_index() -> None:
     # The index shows README.md without the repository around it: a relative link there leads nowhere.
     targets = re.findall(r"\]\(([^)]+)\)", (ROOT / "README.md").read_text())
     assert [t for t in targets if not t.startswith(("https://", "http://", "#"))] == []
+
+
+def test_the_error_model_is_named_wherever_users_look(capsys: pytest.CaptureFixture[str]) -> None:
+    import pydoc
+
+    import retrykit
+
+    assert (ROOT / "docs" / "error-model.md").is_file()
+    assert "docs/error-model.md" in (ROOT / "README.md").read_text()
+    assert "docs/error-model.md" in pydoc.render_doc(retrykit.retry)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    with instant():
+        main(["demo"])
+    out = capsys.readouterr().out
+    assert out.count("docs/error-model.md") >= 2  # in the help and in the demo's first line
