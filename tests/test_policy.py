@@ -278,7 +278,7 @@ def test_each_retry_is_logged_once_without_secrets(caplog: pytest.LogCaptureFixt
         raise HTTPFailure(503, {"Authorization": "Bearer sk-SECRET", "Retry-After": "1"})
 
     with instant(), pytest.raises(HTTPFailure) as info:
-        FAST.replace(max_retries=2).call(fetch_user)
+        FAST.replace(max_retries=2, retry_after_jitter=0.5).call(fetch_user)  # the wait prints as "1.xx"
     records = [r for r in caplog.records if r.name == "retrykit"]
     assert len(records) == 2 and all(r.levelno == logging.WARNING for r in records)
     line = records[0].getMessage()
