@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import json
 import logging
+import re
 import textwrap
 import time
 import urllib.error
@@ -228,6 +230,13 @@ def run_part(part: Part, policy: RetryPolicy) -> Outcome:
     return Outcome(result, error, requests, delays, handler.lines)
 
 
+def _collapsed(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """Each log line with how many lines after it say the same but for the numbers (attempt, wait)."""
+    for _, group in itertools.groupby(lines, key=lambda line: re.sub(r"[\d.]+", "#", line)):
+        first, *alike = group
+        yield first, len(alike)
+
+
 def _answers(replies: Iterable[Reply]) -> str:
     def one(reply: Reply) -> str:
         if reply.drop:
@@ -265,9 +274,8 @@ def demo(scale: float, write: Callable[[str], object] = print) -> int:
         outcome = run_part(part, policy)
         requests += len(outcome.requests)
         say(f"  the API answered: {_answers(part.replies[: len(outcome.requests)])}")
-        if outcome.log:  # one line per retry, all alike: the first stands for the rest
-            more = len(outcome.log) - 1
-            say(f"  log: {outcome.log[0]}" + (f"  (+{more} more like it)" if more else ""))
+        for line, alike in _collapsed(outcome.log):
+            say(f"  log: {line}" + (f"  (+{alike} more like it)" if alike else ""))
         if outcome.error is None:
             say(f"  returned: {outcome.result!r}")
         else:

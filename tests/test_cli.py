@@ -41,6 +41,10 @@ def test_demo_shows_a_log_line_and_the_give_up_note(capsys: pytest.CaptureFixtur
     assert "  log: WARNING retrykit: " in out and "failed on attempt 1/6" in out
     assert "retrykit: gave up on " in out and "after 6 attempts over " in out
     assert "no retries left (max_retries=5)" in out
+    logged = [line for line in out.splitlines() if line.startswith("  log: ")]
+    for reason in ("HTTP 429", "HTTP 500", "RemoteDisconnected"):  # retries for different reasons: a line each
+        assert sum(reason in line for line in logged) == 1
+    assert logged[-1].endswith("(+4 more like it)")  # five alike: one line stands for them
 
 
 def test_demo_summary_counts_claims_and_fails_when_one_does_not_hold(
