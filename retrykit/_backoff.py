@@ -9,7 +9,7 @@ import math
 from _random import Random as _Random
 from typing import Protocol
 
-from ._config import Frozen, number
+from ._config import Duration, Frozen, duration, number
 
 
 class Rng(Protocol):
@@ -64,9 +64,9 @@ class _Exponential(Frozen):
     _table: tuple[float, ...]
 
     def _init_exponential(self, base: object, multiplier: object, cap: object) -> None:
-        b = number("base", base)
+        b = duration("base", base)
         m = number("multiplier", multiplier, minimum=1.0)
-        c = number("cap", cap)
+        c = duration("cap", cap)
         if c < b:
             raise ValueError(f"cap must be >= base, got cap={cap!r} < base={base!r}")
         table = tuple(_capped_exponential(b, m, c, n) for n in range(_TABLE_SIZE))
@@ -92,9 +92,9 @@ class Backoff(_Exponential):
     __slots__ = ("jitter",)
     jitter: float
 
-    def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0, jitter: float = 1.0) -> None:
+    def __init__(self, base: Duration = 1.0, multiplier: float = 2.0, cap: Duration = 30.0, jitter: Duration = 1.0) -> None:
         self._init_exponential(base, multiplier, cap)
-        self._init(jitter=number("jitter", jitter))
+        self._init(jitter=duration("jitter", jitter))
 
     def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (0 before the first retry)."""
@@ -114,7 +114,7 @@ class FullJitter(_Exponential):
 
     __slots__ = ()
 
-    def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0) -> None:
+    def __init__(self, base: Duration = 1.0, multiplier: float = 2.0, cap: Duration = 30.0) -> None:
         self._init_exponential(base, multiplier, cap)
 
     def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
@@ -127,7 +127,7 @@ class EqualJitter(_Exponential):
 
     __slots__ = ()
 
-    def __init__(self, base: float = 1.0, multiplier: float = 2.0, cap: float = 30.0) -> None:
+    def __init__(self, base: Duration = 1.0, multiplier: float = 2.0, cap: Duration = 30.0) -> None:
         self._init_exponential(base, multiplier, cap)
 
     def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
@@ -149,10 +149,10 @@ class DecorrelatedJitter(Frozen):
     multiplier: float
     cap: float
 
-    def __init__(self, base: float = 1.0, multiplier: float = 3.0, cap: float = 30.0) -> None:
-        b = number("base", base)
+    def __init__(self, base: Duration = 1.0, multiplier: float = 3.0, cap: Duration = 30.0) -> None:
+        b = duration("base", base)
         m = number("multiplier", multiplier, minimum=1.0)
-        c = number("cap", cap)
+        c = duration("cap", cap)
         if c < b:
             raise ValueError(f"cap must be >= base, got cap={cap!r} < base={base!r}")
         self._init(base=b, multiplier=m, cap=c)

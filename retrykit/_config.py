@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Self
+from typing import Any, Protocol, Self
+
+
+class SupportsTotalSeconds(Protocol):
+    """A duration object: ``datetime.timedelta``, or anything else with ``total_seconds()``."""
+
+    def total_seconds(self) -> float:
+        """The duration in seconds."""
+        ...
+
+
+# A duration parameter: seconds, or a timedelta. Duck-typed, so retrykit never imports
+# datetime (it costs more than all of retrykit at start-up) and the hint resolves at run time.
+Duration = float | SupportsTotalSeconds
 
 
 class Frozen:
@@ -74,6 +87,21 @@ def number(name: str, value: object, *, minimum: float = 0.0) -> float:
     if result < minimum:
         raise ValueError(f"{name} must be >= {minimum:g}, got {value!r}")
     return result
+
+
+def duration(name: str, value: object) -> float:
+    """A duration given as seconds or as a ``datetime.timedelta``, as finite float seconds >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        total_seconds = getattr(value, "total_seconds", None)
+        if not callable(total_seconds):
+            raise TypeError(f"{name} must be a number of seconds or a datetime.timedelta, got {type(value).__name__}")
+        value = total_seconds()
+    return number(name, value)
+
+
+def optional_duration(name: str, value: object) -> float | None:
+    """Like :func:`duration`, but None stays None (meaning "no limit")."""
+    return None if value is None else duration(name, value)
 
 
 def optional_number(name: str, value: object, *, minimum: float = 0.0) -> float | None:
