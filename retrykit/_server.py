@@ -97,15 +97,29 @@ class FlakyServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (ephemeral port) that answers from a script.
 
     Each request takes the next :class:`Reply` of ``script``; when the script runs
-    out, ``default`` answers (200 ``{"ok": true}``). Every request is recorded in
+    out, ``default`` answers (200 ``{"ok": true}``). ``paths`` gives some paths
+    (matched without the query string) scripts of their own, played in order to
+    the requests for that path, before ``script``. Every request is recorded in
     ``requests``; ``connections`` counts TCP connections accepted::
 
         with FlakyServer([Reply.error(503), Reply.error(429, retry_after=1)]) as server:
             requests.get(server.url + "/v1/things")
+
+        with FlakyServer(paths={"/v1/tasks/7": [Reply(200, {"status": "pending"}), Reply(200, {"status": "done"})]}):
+            ...
     """
 
-    def __init__(self, script: Iterable[Reply] = (), *, default: Reply = _OK) -> None:
+    def __init__(
+        self,
+        script: Iterable[Reply] = (),
+        *,
+        default: Reply = _OK,
+        paths: Mapping[str, Iterable[Reply]] | None = None,
+    ) -> None:
         self._script = list(script)
+        self._paths: dict[str, list[Reply]] = {}
+        for path, replies in (paths or {}).items():
+            self._paths[_check_path(path)] = list(replies)
         self._default = default
         self._lock = threading.Lock()
         self.requests: list[Received] = []
@@ -113,14 +127,20 @@ class FlakyServer:
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def add(self, *replies: Reply) -> None:
-        """Append replies to the script."""
+    def add(self, *replies: Reply, path: str | None = None) -> None:
+        """Append replies to the script, or to the script of one ``path``."""
         with self._lock:
-            self._script.extend(replies)
+            if path is None:
+                self._script.extend(replies)
+            else:
+                self._paths.setdefault(_check_path(path), []).extend(replies)
 
     def _next(self, received: Received) -> Reply:
         with self._lock:
             self.requests.append(received)
+            own = self._paths.get(received.path.partition("?")[0])
+            if own:
+                return own.pop(0)
             return self._script.pop(0) if self._script else self._default
 
     def _connected(self) -> None:
@@ -232,6 +252,12 @@ class _QuietServer(http.server.ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+def _check_path(path: object) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or "?" in path:
+        raise ValueError(f"paths are matched without the query string and start with '/', got {path!r}")
+    return path
 
 
 def unused_port() -> int:
