@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import _runtime
+from ._config import count
 
 if TYPE_CHECKING:
     from ._server import FlakyServer, Received, Reply, unused_port
@@ -41,9 +42,16 @@ class instant:  # noqa: N801 - used like a function: `with instant() as t:`
         with retrykit.testing.instant() as clock:
             fetch()
         assert clock.delays == [...]
+
+    ``attempts=N`` also caps every policy to N attempts in the block (1: no
+    retries at all), so a test of code that retries can make failures fail fast.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, attempts: int | None = None) -> None:
+        if attempts is not None and count("attempts", attempts) < 1:
+            raise ValueError(f"attempts must be >= 1 (or None to leave the policies alone), got {attempts!r}")
+        self.attempts = attempts
+        """The most attempts any policy makes inside the block (None: each policy's own ``max_attempts``)."""
         self.delays: list[float] = []
         self._lock = threading.Lock()
         self._elapsed = 0.0

@@ -7,3 +7,6 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# pytester runs pytest inside a test: how the retrykit pytest plugin is tested.
+pytest_plugins = ["pytester"]
