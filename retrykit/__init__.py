@@ -8,6 +8,7 @@ from ._engine import Stop
 from ._headers import parse_retry_after
 from ._policy import RetryPolicy, retry
 from ._report import RetryEvent
+from ._results import RetriesExhausted
 from ._status import DEFAULT_STATUS_TABLE, StatusRule, StatusTable, is_retryable_status
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "EqualJitter",
     "FullJitter",
     "HostBudgets",
+    "RetriesExhausted",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from ._results import RetriesExhausted
 from ._run import Run, Settings
+
+_UNSET: Any = object()  # no result handed to the attempt
 
 
 class Attempt:
-    """One attempt of an :meth:`RetryPolicy.attempts` loop: use it as ``with attempt:``."""
+    """One attempt of an :meth:`RetryPolicy.attempts` loop: use it as ``with attempt:``.
 
-    __slots__ = ("_owner", "number")
+    With a policy that has ``on_result``, hand the block's result to the attempt
+    (``attempt.result = value``): a rejected one is retried like a failure, and the
+    accepted one stays readable as ``attempt.result`` after the loop.
+    """
+
+    __slots__ = ("_owner", "number", "_result")
 
     def __init__(self, owner: Attempts, number: int) -> None:
         self._owner = owner
         self.number: int = number
         """1 for the first try, 2 for the first retry, and so on."""
+        self._result: Any = _UNSET
+
+    @property
+    def result(self) -> Any:
+        """The block's result, as handed to the attempt."""
+        if self._result is _UNSET:
+            raise AttributeError(f"no result was handed to attempt {self.number} (attempt.result = value)")
+        return self._result
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
 
     def __enter__(self) -> Attempt:
         return self
@@ -24,7 +45,18 @@ class Attempt:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         if exc is None:
-            budget = self._owner._policy.budget
+            owner = self._owner
+            on_result = owner._policy.on_result
+            if on_result is not None:
+                if self._result is _UNSET:
+                    raise TypeError(
+                        f"the policy has on_result, but attempt {self.number} was handed no result: "
+                        "set attempt.result = value in the block"
+                    )
+                if on_result(self._result):
+                    owner._rejected(self._result)  # raises RetriesExhausted if the policy gives up
+                    return False
+            budget = owner._policy.budget
             if budget is not None:
                 budget.record_success()
             return False
@@ -49,19 +81,28 @@ class Attempts:
         self._done = False
         self._number = 0
 
-    def _failed(self, error: BaseException) -> bool:
+    def _failed(self, error: BaseException, retryable: bool | None = None) -> bool:
         """Record a failed attempt; True to swallow it and go round again."""
         run = self._run
         if run is None:
             run = self._run = Run(self._policy, self._name)
-            delay = run.failed(error, now=run.created)  # made at this failure: one clock read
+            delay = run.failed(error, retryable, now=run.created)  # made at this failure: one clock read
         else:
-            delay = run.failed(error)
+            delay = run.failed(error, retryable)
         if delay is None:
             return False
         self._delay = delay
         self._done = False
         return True
+
+    def _rejected(self, result: Any) -> None:
+        """Record a result on_result rejected, as a retryable failure; raise RetriesExhausted on a give-up."""
+        error = RetriesExhausted(result, self._number)
+        try:
+            if not self._failed(error, True):
+                raise error
+        finally:
+            del error  # its traceback would hold this frame: no cycle through this local
 
     def _begin(self) -> Attempt:
         if self._number == 0 and self._policy.deadline is not None:

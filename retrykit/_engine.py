@@ -28,7 +28,7 @@ class Stop(enum.Enum):
     NOT_RETRYABLE = "not_retryable"
     """``on`` (or the status table) says asking again cannot help."""
     NO_RETRIES_LEFT = "no_retries_left"
-    """``max_retries`` retries were made."""
+    """``max_retries`` retries were made (or as many as ``testing.instant(attempts=)`` allows)."""
     SERVER_WAIT_TOO_LONG = "server_wait_too_long"
     """The server asked for a wait over ``max_retry_after``."""
     DEADLINE = "deadline"
@@ -44,7 +44,9 @@ class Rules(Protocol):
     """What the engine reads of a policy: ``RetryPolicy`` is one, a test double can be another."""
 
     @property
-    def max_retries(self) -> int: ...
+    def max_retries(self) -> int | None:
+        """None: no count, the deadline alone ends the call (polling)."""
+        ...
     @property
     def backoff(self) -> BackoffStrategy: ...
     @property
@@ -84,16 +86,36 @@ class RetryState:
     optional budget step. The outcome is the delay (a float) or a :class:`Stop`;
     the details stay on the state: ``attempt``, ``now`` (so ``elapsed``),
     ``error``, ``status``, ``delay``, ``stop`` and, for a refused wait, ``refused``.
+    ``limit`` is the most retries this call may make: the policy's ``max_retries``
+    unless the caller lowers it (``testing.instant(attempts=)`` does), None for no count.
+
+    A result that ``on_result`` rejects comes here too, as the ``RetriesExhausted``
+    the call would end with and ``retryable=True``: it is decided exactly like a
+    retryable failure, and an HTTP response's status and ``Retry-After`` count alike.
 
     ``start`` is the policy clock when the call started, ``wall`` the epoch time
     at that moment: the wall clock at a later ``now`` is derived from them, so a
     face reads one clock per failure and HTTP-date ``Retry-After`` values still work.
     """
 
-    __slots__ = ("rules", "start", "wall", "now", "attempt", "error", "status", "delay", "stop", "refused", "retryable")
+    __slots__ = (
+        "rules",
+        "limit",
+        "start",
+        "wall",
+        "now",
+        "attempt",
+        "error",
+        "status",
+        "delay",
+        "stop",
+        "refused",
+        "retryable",
+    )
 
     def __init__(self, rules: Rules, start: float, wall: float) -> None:
         self.rules = rules
+        self.limit = rules.max_retries
         self.start = self.now = start
         self.wall = wall
         self.attempt = 0  # attempts that failed so far
@@ -161,7 +183,8 @@ class RetryState:
         self.retryable = retryable
         if not retryable:
             return self._give_up(Stop.NOT_RETRYABLE)
-        if failures >= rules.max_retries:
+        most = self.limit
+        if most is not None and failures >= most:
             return self._give_up(Stop.NO_RETRIES_LEFT)
 
         asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)
@@ -203,14 +226,22 @@ class RetryState:
         return stop
 
 
+SCHEDULE_LIMIT = 10_000
+
+
 def schedule(rules: Rules, error: BaseException) -> list[float]:
-    """The delays ``rules`` would wait if every attempt failed with ``error`` (no clock, no budget)."""
+    """The delays ``rules`` would wait if every attempt failed with ``error`` (no clock, no budget).
+
+    Without a retry count only the deadline ends it; waits of zero would never reach
+    it, so the list stops at ``SCHEDULE_LIMIT`` delays.
+    """
     state = RetryState(rules, 0.0, 0.0)
     delays: list[float] = []
     now = 0.0
-    while True:
+    while len(delays) < SCHEDULE_LIMIT:
         outcome = state.decide(error, now, True)
         if outcome.__class__ is Stop:
             return delays
         delays.append(outcome)  # type: ignore[arg-type]
         now += outcome  # type: ignore[operator]
+    return delays

@@ -158,6 +158,12 @@ class RequestRetry:
         client: str,
         replayable: bool = True,
     ) -> None:
+        if policy.on_result is not None:
+            # Refused, not ignored: the adapters hand back a response before its body is read.
+            raise TypeError(
+                "the HTTP adapters do not apply on_result to each response; retry the function that "
+                "makes the request instead (@RetryPolicy(on_result=...) def poll(): return session.get(url))"
+            )
         self.policy = policy
         self.options = options
         # Kept for the name in notes and logs, which is only made if an attempt fails.

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from . import _runtime
 from ._engine import Stop
 from ._report import name_of
+from ._results import RetriesExhausted
 from ._run import Run, Settings
 
 R = TypeVar("R")
@@ -33,9 +34,12 @@ def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, na
     except Exception as exc:
         error = exc
     else:
-        if policy.budget is not None:
-            policy.budget.record_success()
-        return result
+        on_result = policy.on_result
+        if on_result is None or not on_result(result):
+            if policy.budget is not None:
+                policy.budget.record_success()
+            return result
+        error = RetriesExhausted(result, 1)
     try:
         return retry_sync(Run(policy, name or fn, start=start), fn, args, kwargs, error)
     finally:
@@ -43,14 +47,19 @@ def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, na
 
 
 def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: BaseException) -> R:
-    """Ask, wait, try again, until a success or a give-up (which re-raises the error itself)."""
+    """Ask, wait, try again, until a success or a give-up (which re-raises the error itself).
+
+    A result ``on_result`` rejects is the failure of its attempt: a ``RetriesExhausted``
+    decided as retryable, which is what the call raises if the policy gives up on it.
+    """
     # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
     # once per failed attempt. retry_async is the same loop, awaiting.
     state, clock, sleep, listening, budget = run.state, run.clock, run.sleep, run.listening, run.budget
-    decide, stop = state.decide, Stop
+    decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
+    rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
     while True:
-        delay = decide(error, now)
+        delay = decide(error, now, rejected)
         if budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
@@ -66,10 +75,14 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
             result = fn(*args, **kwargs)
         except Exception as exc:
             error = exc
-            now = clock()
+            rejected = None
         else:
-            run.succeeded()
-            return result
+            if on_result is None or not on_result(result):
+                run.succeeded()
+                return result
+            error = RetriesExhausted(result, state.attempt + 1)
+            rejected = True
+        now = clock()
 
 
 # -- async -----------------------------------------------------------------------
@@ -85,9 +98,12 @@ async def call_async(
     except Exception as exc:
         error = exc
     else:
-        if policy.budget is not None:
-            policy.budget.record_success()
-        return result
+        on_result = policy.on_result
+        if on_result is None or not on_result(result):
+            if policy.budget is not None:
+                policy.budget.record_success()
+            return result
+        error = RetriesExhausted(result, 1)
     try:
         return await retry_async(Run(policy, name or fn, start=start), fn, args, kwargs, error)
     finally:
@@ -97,10 +113,11 @@ async def call_async(
 async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
     """:func:`retry_sync`, awaiting the call and the sleep."""
     state, clock, sleep, listening, budget = run.state, run.clock, run.async_sleep, run.listening, run.budget
-    decide, stop = state.decide, Stop
+    decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
+    rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
     while True:
-        delay = decide(error, now)
+        delay = decide(error, now, rejected)
         if budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:
@@ -116,10 +133,14 @@ async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwar
             result = await fn(*args, **kwargs)
         except Exception as exc:
             error = exc
-            now = clock()
+            rejected = None
         else:
-            run.succeeded()
-            return result
+            if on_result is None or not on_result(result):
+                run.succeeded()
+                return result
+            error = RetriesExhausted(result, state.attempt + 1)
+            rejected = True
+        now = clock()
 
 
 # -- the decorator ---------------------------------------------------------------
@@ -141,6 +162,20 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
             "after the call returned; retry the code that consumes it instead"
         )
     name = name_of(fn)  # computed once here, not at every give-up
+    if policy.on_result is not None:
+        # Results are checked in call_sync/call_async, so the wrappers below stay free of it:
+        # a policy without on_result pays nothing for the feature.
+        if is_async(fn):
+
+            async def async_checking(*args: Any, **kwargs: Any) -> Any:
+                return await call_async(policy, fn, args, kwargs, name)
+
+            return functools.wraps(fn)(async_checking)
+
+        def checking(*args: Any, **kwargs: Any) -> Any:
+            return call_sync(policy, fn, args, kwargs, name)
+
+        return functools.wraps(fn)(checking)
     # Without a deadline (which needs the start time) or a budget (which counts successes),
     # the first try is inlined: the success path is then exactly a try/return, no call and
     # no allocation, which is what makes it cheaper than a hand-written loop.

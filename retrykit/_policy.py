@@ -11,7 +11,7 @@ from ._attempts import Attempts
 from ._backoff import Backoff, BackoffStrategy, Rng
 from ._budget import RetryBudget
 from ._classify import is_transient
-from ._config import Frozen, callable_or_none, count, number, optional_number
+from ._config import Duration, Frozen, callable_or_none, count, duration, optional_duration
 from ._report import RetryEvent
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
@@ -41,6 +41,10 @@ class RetryPolicy(Frozen):
             with attempt:
                 ...
 
+    ``on_result=predicate`` retries a call whose result the predicate rejects, like
+    a retryable failure; out of retries or time, ``RetriesExhausted`` carries the
+    last result. Polling is a policy with a ``deadline`` and ``max_retries=None``.
+
     The defaults are the error model's (docs/error-model.md): 5 retries (6 attempts), ``Backoff()`` (1 s doubling
     to 30 s, plus up to 1 s of jitter), transient failures only, ``Retry-After``
     honoured up to 120 s.
@@ -50,6 +54,7 @@ class RetryPolicy(Frozen):
         "max_retries",
         "backoff",
         "on",
+        "on_result",
         "deadline",
         "max_retry_after",
         "retry_after_jitter",
@@ -65,9 +70,10 @@ class RetryPolicy(Frozen):
         "retry_types",
         "_predicate",
     )
-    max_retries: int
+    max_retries: int | None
     backoff: BackoffStrategy
     on: On
+    on_result: Callable[[Any], bool] | None
     deadline: float | None
     max_retry_after: float | None
     retry_after_jitter: float
@@ -87,12 +93,13 @@ class RetryPolicy(Frozen):
     def __init__(
         self,
         *,
-        max_retries: int = 5,
+        max_retries: int | None = 5,
         backoff: BackoffStrategy = _DEFAULT_BACKOFF,
         on: On = is_transient,
-        deadline: float | None = None,
-        max_retry_after: float | None = 120.0,
-        retry_after_jitter: float = 1.0,
+        on_result: Callable[[Any], bool] | None = None,
+        deadline: Duration | None = None,
+        max_retry_after: Duration | None = 120.0,
+        retry_after_jitter: Duration = 1.0,
         status_table: StatusTable = DEFAULT_STATUS_TABLE,
         budget: RetryBudget | None = None,
         rng: Rng | None = None,
@@ -137,16 +144,22 @@ class RetryPolicy(Frozen):
         for name, fn in (("clock", clock), ("sleep", sleep)):
             if not callable(fn):
                 raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
-        deadline_s = optional_number("deadline", deadline)
+        deadline_s = optional_duration("deadline", deadline)
         if deadline_s == 0.0:
             raise ValueError("deadline must be > 0 (or None for no deadline), got 0")
+        if max_retries is None and deadline_s is None:
+            raise ValueError(
+                "max_retries=None (retry until the deadline, e.g. to poll) needs a deadline: "
+                "set deadline=, or a number of retries"
+            )
         self._init(
-            max_retries=count("max_retries", max_retries),
+            max_retries=None if max_retries is None else count("max_retries", max_retries),
             backoff=backoff,
             on=on,
+            on_result=callable_or_none("on_result", on_result),
             deadline=deadline_s,
-            max_retry_after=optional_number("max_retry_after", max_retry_after),
-            retry_after_jitter=number("retry_after_jitter", retry_after_jitter),
+            max_retry_after=optional_duration("max_retry_after", max_retry_after),
+            retry_after_jitter=duration("retry_after_jitter", retry_after_jitter),
             status_table=status_table,
             budget=budget,
             rng=rng,
@@ -162,9 +175,9 @@ class RetryPolicy(Frozen):
         )
 
     @property
-    def max_attempts(self) -> int:
-        """``max_retries + 1``: the first try and every retry."""
-        return self.max_retries + 1
+    def max_attempts(self) -> int | None:
+        """``max_retries + 1``: the first try and every retry (None: as many as the deadline allows)."""
+        return None if self.max_retries is None else self.max_retries + 1
 
     def should_retry(self, error: BaseException) -> bool:
         """Whether ``on`` selects ``error`` (before counting attempts, deadlines or budgets)."""
@@ -182,12 +195,13 @@ class RetryPolicy(Frozen):
         fn: None = None,
         /,
         *,
-        max_retries: int = ...,
+        max_retries: int | None = ...,
         backoff: BackoffStrategy = ...,
         on: On = ...,
-        deadline: float | None = ...,
-        max_retry_after: float | None = ...,
-        retry_after_jitter: float = ...,
+        on_result: Callable[[Any], bool] | None = ...,
+        deadline: Duration | None = ...,
+        max_retry_after: Duration | None = ...,
+        retry_after_jitter: Duration = ...,
         status_table: StatusTable = ...,
         budget: RetryBudget | None = ...,
         rng: Rng | None = ...,
@@ -229,10 +243,16 @@ class RetryPolicy(Frozen):
         return Attempts(self, name)
 
     def schedule(self, seed: int | None = None) -> list[float]:
-        """The backoff delays this policy would wait between its attempts (no Retry-After, no deadline)."""
+        """The backoff delays this policy would wait between its attempts (no Retry-After, no deadline).
+
+        Without a retry count (``max_retries=None``), the delays the deadline allows, the calls taking no time.
+        """
         import random
 
-        return _engine.schedule(self.replace(deadline=None, rng=random.Random(seed)), ConnectionError())
+        rules = self.replace(rng=random.Random(seed))
+        if self.max_retries is not None:
+            rules = rules.replace(deadline=None)
+        return _engine.schedule(rules, ConnectionError())
 
 
 retry: RetryPolicy = RetryPolicy()

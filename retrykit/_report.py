@@ -8,6 +8,8 @@ from typing import Any
 from ._classify import describe
 from ._config import Frozen
 from ._engine import RetryState, Stop
+from ._results import REJECTED, RetriesExhausted
+from ._status import StatusTable
 
 
 class RetryEvent(Frozen):
@@ -16,7 +18,10 @@ class RetryEvent(Frozen):
     ``delay`` is the wait before the next attempt, or None when the policy gives
     up; ``stop`` then says why in words and ``stop_reason`` as a :class:`Stop`.
     ``reason`` describes the failure without secrets (``HTTP 503 Service
-    Unavailable``, ``ConnectionRefusedError``); ``error`` is the exception itself.
+    Unavailable``, ``ConnectionRefusedError``, ``result rejected``); ``error`` is the
+    exception itself (for a result ``on_result`` rejected, the ``RetriesExhausted``
+    the call ends with if the policy gives up on it, its ``.result`` the value).
+    ``max_attempts`` is None for a policy that retries until its deadline.
     ``elapsed`` is in seconds since the call started (or, without a deadline,
     since its first failure: the success path reads no clock).
     """
@@ -35,7 +40,7 @@ class RetryEvent(Frozen):
     )
     function: str
     attempt: int
-    max_attempts: int
+    max_attempts: int | None
     delay: float | None
     elapsed: float
     error: BaseException
@@ -49,7 +54,7 @@ class RetryEvent(Frozen):
         *,
         function: str,
         attempt: int,
-        max_attempts: int,
+        max_attempts: int | None,
         delay: float | None,
         elapsed: float,
         error: BaseException,
@@ -72,10 +77,17 @@ class RetryEvent(Frozen):
         )
 
 
+def _describe(error: BaseException, status: int | None, table: StatusTable) -> str:
+    """The failure's secret-free description; a rejected result is one, whatever its value."""
+    if error.__class__ is RetriesExhausted:
+        return REJECTED if status is None else f"{REJECTED} ({describe(error, status, table)})"
+    return describe(error, status, table)
+
+
 def reason(state: RetryState) -> str:
     """What failed, without secrets: ``HTTP 503 Service Unavailable``, ``ConnectionResetError``."""
     error = state.error
-    return "" if error is None else describe(error, state.status, state.rules.status_table)
+    return "" if error is None else _describe(error, state.status, state.rules.status_table)
 
 
 # The words that follow the failure's description, by stop name ("HTTP 503 ..." + words):
@@ -84,7 +96,11 @@ def reason(state: RetryState) -> str:
 _STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
     "INHERITED": ": an inner retry already gave up on it",
     "NOT_RETRYABLE": " is not retryable",
-    "NO_RETRIES_LEFT": lambda s: _no_retries_left(s.rules.max_retries),
+    "NO_RETRIES_LEFT": lambda s: (
+        _no_retries_left(s.limit or 0)
+        if s.limit == s.rules.max_retries
+        else f"; no retries left (testing.instant(attempts={(s.limit or 0) + 1}) caps every policy)"
+    ),
     "SERVER_WAIT_TOO_LONG": lambda s: (
         f"; the server asked to wait {s.refused:g} s, over max_retry_after={s.rules.max_retry_after:g} s"
     ),
@@ -113,7 +129,7 @@ def stop_text(state: RetryState) -> str | None:
     if stop is None or error is None:
         return None
     words = _STOP_WORDS[stop._name_]
-    return describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
+    return _describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
 
 
 def hint(state: RetryState) -> str | None:
@@ -130,7 +146,7 @@ def note(state: RetryState, function: str) -> str:
     if stop is None or error is None:
         return ""
     words = _STOP_WORDS[stop._name_]
-    text = describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
+    text = _describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
     attempt = state.attempt
     if attempt == 1:
         text = f"retrykit: gave up on {function} after 1 attempt: {text}"
@@ -150,7 +166,7 @@ def event(state: RetryState, function: str) -> RetryEvent:
     return RetryEvent(
         function=function,
         attempt=state.attempt,
-        max_attempts=state.rules.max_retries + 1,
+        max_attempts=None if state.limit is None else state.limit + 1,
         delay=state.delay,
         elapsed=state.elapsed,
         error=state.error,
@@ -173,14 +189,20 @@ def log_retry(state: RetryState, function: str) -> None:
 
         _logger = logging.getLogger("retrykit")
     if _logger.isEnabledFor(_WARNING):
-        _logger.warning(
-            "%s failed on attempt %d/%d (%s); retrying in %.2f s",
-            function,
-            state.attempt,
-            state.rules.max_retries + 1,
-            reason(state),
-            state.delay,
-        )
+        limit = state.limit
+        if limit is None:  # polling: the deadline ends it, there is no count to show
+            _logger.warning(
+                "%s failed on attempt %d (%s); retrying in %.2f s", function, state.attempt, reason(state), state.delay
+            )
+        else:
+            _logger.warning(
+                "%s failed on attempt %d/%d (%s); retrying in %.2f s",
+                function,
+                state.attempt,
+                limit + 1,
+                reason(state),
+                state.delay,
+            )
 
 
 def call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:

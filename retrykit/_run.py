@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import _runtime
 from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
@@ -30,6 +30,8 @@ class Settings(Rules, Protocol):
     def on_giveup(self) -> Callable[[RetryEvent], object] | None: ...
     @property
     def log(self) -> bool: ...
+    @property
+    def on_result(self) -> Callable[[Any], object] | None: ...
 
 
 class Run:
@@ -63,7 +65,11 @@ class Run:
         now = self.created = clock()
         if start is None:
             start = now
-        self.state = RetryState(policy, start, wall - (now - start))
+        state = self.state = RetryState(policy, start, wall - (now - start))
+        if source is not None and source.attempts is not None:
+            cap = source.attempts - 1  # instant(attempts=N): at most N - 1 retries, whatever the policy says
+            if state.limit is None or cap < state.limit:
+                state.limit = cap
 
     @property
     def sleep(self) -> Callable[[float], object]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Any, assert_type
 
 import retrykit.aiohttp
 import retrykit.httpx
 import retrykit.requests
 import retrykit.urllib
-from retrykit import HostBudgets, RetryPolicy, retry
+from retrykit import HostBudgets, RetriesExhausted, RetryPolicy, retry
 
 
 @retry
@@ -22,7 +23,17 @@ async def aget_user(user_id: int) -> str:
     return str(user_id)
 
 
+@retry(on_result=lambda task: task["status"] != "done", max_retries=None, deadline=timedelta(minutes=5))
+def poll_task(task_id: str) -> dict[str, str]:
+    return {"id": task_id, "status": "done"}
+
+
 def check() -> None:
+    assert_type(poll_task("t1"), dict[str, str])
+    try:
+        poll_task("t1")
+    except RetriesExhausted as error:
+        assert_type(error.attempts, int)
     assert_type(get_user(1, fields="name"), dict[str, str])
     coro = aget_user(1)
     _ = assert_type(coro, Coroutine[Any, Any, str])
@@ -41,6 +52,10 @@ async def acheck() -> None:
     for attempt in retry.attempts():
         with attempt:
             pass
+    for attempt in retry(on_result=lambda n: n < 1).attempts():
+        with attempt:
+            attempt.result = 1
+    assert attempt.result == 1
 
 
 def check_adapter_keywords() -> None:
