@@ -8,8 +8,6 @@ from typing import Any
 from ._results import RetriesExhausted
 from ._run import Run, Settings
 
-_UNSET: Any = object()  # no result handed to the attempt
-
 
 class Attempt:
     """One attempt of an :meth:`RetryPolicy.attempts` loop: use it as ``with attempt:``.
@@ -19,24 +17,12 @@ class Attempt:
     accepted one stays readable as ``attempt.result`` after the loop.
     """
 
-    __slots__ = ("_owner", "number", "_result")
+    __slots__ = ("_owner", "number")
 
     def __init__(self, owner: Attempts, number: int) -> None:
         self._owner = owner
         self.number: int = number
         """1 for the first try, 2 for the first retry, and so on."""
-        self._result: Any = _UNSET
-
-    @property
-    def result(self) -> Any:
-        """The block's result, as handed to the attempt."""
-        if self._result is _UNSET:
-            raise AttributeError(f"no result was handed to attempt {self.number} (attempt.result = value)")
-        return self._result
-
-    @result.setter
-    def result(self, value: Any) -> None:
-        self._result = value
 
     def __enter__(self) -> Attempt:
         return self
@@ -45,18 +31,7 @@ class Attempt:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         if exc is None:
-            owner = self._owner
-            on_result = owner._policy.on_result
-            if on_result is not None:
-                if self._result is _UNSET:
-                    raise TypeError(
-                        f"the policy has on_result, but attempt {self.number} was handed no result: "
-                        "set attempt.result = value in the block"
-                    )
-                if on_result(self._result):
-                    owner._rejected(self._result)  # raises RetriesExhausted if the policy gives up
-                    return False
-            budget = owner._policy.budget
+            budget = self._owner._policy.budget
             if budget is not None:
                 budget.record_success()
             return False
@@ -64,8 +39,55 @@ class Attempt:
             return False
         return self._owner._failed(exc)
 
+    @property
+    def result(self) -> Any:
+        """The block's result, as handed to the attempt (only a policy with ``on_result`` takes one)."""
+        raise AttributeError(f"no result was handed to attempt {self.number} (attempt.result = value)")
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        raise TypeError("the policy has no on_result: a result handed to the attempt would never be checked")
+
     def __repr__(self) -> str:
         return f"<Attempt {self.number}>"
+
+
+class _CheckedAttempt(Attempt):
+    """An attempt of a policy with ``on_result``: it takes the block's result and has it checked.
+
+    A class of its own so that attempts of other policies carry and check nothing.
+    """
+
+    __slots__ = ("_result",)
+
+    @property
+    def result(self) -> Any:
+        try:
+            return self._result
+        except AttributeError:
+            raise AttributeError(f"no result was handed to attempt {self.number} (attempt.result = value)") from None
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if exc is None:
+            try:
+                result = self._result
+            except AttributeError:
+                raise TypeError(
+                    f"the policy has on_result, but attempt {self.number} was handed no result: "
+                    "set attempt.result = value in the block"
+                ) from None
+            owner = self._owner
+            on_result = owner._policy.on_result
+            if on_result is not None and on_result(result):
+                owner._rejected(result)  # raises RetriesExhausted if the policy gives up
+                return False
+        return super().__exit__(exc_type, exc, tb)
 
 
 class Attempts:
@@ -131,3 +153,12 @@ class Attempts:
         if self._delay is not None and self._run is not None:
             await self._run.async_sleep(self._delay)
         return self._begin()
+
+
+class CheckedAttempts(Attempts):
+    """The attempts of a block retried by a policy with ``on_result``: each takes and checks the block's result."""
+
+    __slots__ = ()
+
+    def _begin(self) -> Attempt:
+        return _CheckedAttempt(self, Attempts._begin(self).number)  # the plain one is dropped: bookkeeping only

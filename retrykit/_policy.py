@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _engine, _loops
-from ._attempts import Attempts
+from ._attempts import Attempts, CheckedAttempts
 from ._backoff import Backoff, BackoffStrategy, Rng
 from ._budget import RetryBudget
 from ._classify import is_transient
@@ -240,7 +240,8 @@ class RetryPolicy(Frozen):
 
     def attempts(self, name: str = "block") -> Attempts:
         """Attempts at a block of code, for ``for``/``async for`` with ``with attempt:`` inside."""
-        return Attempts(self, name)
+        # A policy with on_result gets attempts that take and check the block's result; the others pay nothing.
+        return Attempts(self, name) if self.on_result is None else CheckedAttempts(self, name)
 
     def schedule(self, seed: int | None = None) -> list[float]:
         """The backoff delays this policy would wait between its attempts (no Retry-After, no deadline).

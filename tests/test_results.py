@@ -286,3 +286,12 @@ def test_on_result_is_part_of_the_policy_value() -> None:
     assert policy.on_result is pending and "on_result=<function pending" in repr(policy)
     assert policy.replace(on_result=None).on_result is None
     assert retry.on_result is None and retry(on_result=pending).on_result is pending
+
+
+def test_a_policy_without_on_result_refuses_a_result_it_would_never_check() -> None:
+    with pytest.raises(TypeError, match="no on_result"):
+        for attempt in retry.attempts():
+            with attempt:
+                attempt.result = 1
+    with pytest.raises(AttributeError, match="no result was handed"):
+        _ = attempt.result
