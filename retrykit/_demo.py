@@ -53,6 +53,8 @@ class Part:
     replies: tuple[Reply, ...]
     run: Callable[[str, RetryPolicy], object]
     claims: Callable[[Outcome], Iterable[Claim]]
+    paths: tuple[tuple[str, tuple[Reply, ...]], ...] = ()
+    """Replies of their own for some paths, in order (FlakyServer's ``paths``), before ``replies``."""
 
 
 def code_of(function: Callable[..., object]) -> str:
@@ -62,7 +64,7 @@ def code_of(function: Callable[..., object]) -> str:
     if body and body[0].strip().startswith('"""'):
         end = next(i for i, line in enumerate(body) if line.rstrip().endswith('"""') and (i or line.count('"""') == 2))
         body = body[end + 1 :]
-    return textwrap.dedent("\n".join(body))
+    return textwrap.dedent("\n".join(body)).strip("\n")  # a blank line after the docstring is not code
 
 
 # Part 1 --------------------------------------------------------------------------------------------------
@@ -147,6 +149,50 @@ def _give_up_claims(o: Outcome) -> Iterator[Claim]:
     yield "its note says why retrykit gave up", any("no retries left (max_retries=5)" in n for n in notes)
 
 
+# Part 6 --------------------------------------------------------------------------------------------------
+
+
+def poll_a_task(api: str, policy: RetryPolicy) -> object:
+    """Create an image task (202), then poll it with on_result until it is done: no count, a deadline."""
+    create = urllib.request.Request(f"{api}/v1/images", data=b'{"prompt": "a cat"}', method="POST")
+    with retrykit.urllib.urlopen(create, timeout=5, policy=policy, raise_for_status=True) as response:
+        task = json.loads(response.read())
+
+    @policy(on_result=lambda task: task["status"] != "done", max_retries=None, deadline=60)
+    def get_task(task_id: str) -> dict[str, str]:
+        with retrykit.urllib.urlopen(f"{api}/v1/images/{task_id}", timeout=5, raise_for_status=True) as response:
+            task: dict[str, str] = json.loads(response.read())
+        return task
+
+    return get_task(task["id"])
+
+
+def _poll_claims(o: Outcome) -> Iterator[Claim]:
+    yield "1 POST, then 3 polls, the last one done", len(o.requests) == 4 and o.result == IMAGE_DONE
+    yield (
+        "each pending result was retried like a failure (backoff, log line)",
+        (len(o.delays) == 2 and all("(result rejected)" in line for line in o.log)),
+    )
+
+
+IMAGE_PENDING = {"id": "img-7", "status": "pending"}
+IMAGE_DONE = {"id": "img-7", "status": "done", "url": "https://images.example/img-7.png"}
+
+# Part 7 --------------------------------------------------------------------------------------------------
+
+
+def poll_an_expired_task(api: str, policy: RetryPolicy) -> object:
+    """Poll a task older than 30 days: 410 is final, so the poll fails at once with the error model's hint."""
+
+    @policy(on_result=lambda task: task["status"] != "done", max_retries=None, deadline=60)
+    def get_task(task_id: str) -> dict[str, str]:
+        with retrykit.urllib.urlopen(f"{api}/v1/images/{task_id}", timeout=5, raise_for_status=True) as response:
+            task: dict[str, str] = json.loads(response.read())
+        return task
+
+    return get_task("img-1")
+
+
 def _error(status: int, message: str, type: str, code: str, **extra: Any) -> Reply:
     return Reply.error(status, message, type=type, code=code, **extra)
 
@@ -189,6 +235,23 @@ PARTS: list[Part] = [
         _post_with_a_key_claims,
     ),
     Part("Giving up (503 six times)", (OVERLOADED,) * 6, give_up, _give_up_claims),
+    Part(
+        "Polling a task until it is done (created, pending, pending, done)",
+        (),
+        poll_a_task,
+        _poll_claims,
+        paths=(
+            ("/v1/images", (Reply(202, IMAGE_PENDING),)),
+            ("/v1/images/img-7", (Reply(200, IMAGE_PENDING), Reply(200, IMAGE_PENDING), Reply(200, IMAGE_DONE))),
+        ),
+    ),
+    Part(
+        "Polling an expired task (410)",
+        (),
+        poll_an_expired_task,
+        _fatal_claims("GoneError", "Resource has expired (e.g., an image generation task older than 30 days)."),
+        paths=(("/v1/images/img-1", (_error(410, "Task expired", "invalid_request_error", "gone"),)),),
+    ),
 ]
 
 
@@ -217,7 +280,10 @@ def run_part(part: Part, policy: RetryPolicy) -> Outcome:
     result: object = None
     error: BaseException | None = None
     try:
-        with FlakyServer(part.replies, default=Reply.error(500, "the demo's script ran out")) as server:
+        script = FlakyServer(
+            part.replies, default=Reply.error(500, "the demo's script ran out"), paths=dict(part.paths)
+        )
+        with script as server:
             try:
                 result = part.run(server.url, policy)
             except Exception as exc:  # shown to the user below
@@ -235,6 +301,17 @@ def _collapsed(lines: list[str]) -> Iterator[tuple[str, int]]:
     for _, group in itertools.groupby(lines, key=lambda line: re.sub(r"[\d.]+", "#", line)):
         first, *alike = group
         yield first, len(alike)
+
+
+def _answered(part: Part, requests: list[Received]) -> list[Reply]:
+    """The reply each request got, in order: its path's own script first, as FlakyServer plays them."""
+    shared = list(part.replies)
+    paths = {path: list(replies) for path, replies in part.paths}
+    answered = []
+    for request in requests:
+        own = paths.get(request.path.partition("?")[0])
+        answered.append(own.pop(0) if own else shared.pop(0) if shared else Reply(500))
+    return answered
 
 
 def _answers(replies: Iterable[Reply]) -> str:
@@ -273,7 +350,7 @@ def demo(scale: float, write: Callable[[str], object] = print) -> int:
             say(f"    | {line}")
         outcome = run_part(part, policy)
         requests += len(outcome.requests)
-        say(f"  the API answered: {_answers(part.replies[: len(outcome.requests)])}")
+        say(f"  the API answered: {_answers(_answered(part, outcome.requests))}")
         for line, alike in _collapsed(outcome.log):
             say(f"  log: {line}" + (f"  (+{alike} more like it)" if alike else ""))
         if outcome.error is None:

@@ -33,7 +33,7 @@ def test_demo_shows_the_code_that_produced_each_part(capsys: pytest.CaptureFixtu
     for part in _demo.PARTS:
         code = _demo.code_of(part.run).splitlines()
         assert code and all(line in shown for line in code)
-        assert not any('"""' in line or line.startswith("def ") for line in code)
+        assert not any('"""' in line or line.startswith(f"def {part.run.__name__}(") for line in code)
 
 
 def test_demo_shows_a_log_line_and_the_give_up_note(capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,7 +44,7 @@ def test_demo_shows_a_log_line_and_the_give_up_note(capsys: pytest.CaptureFixtur
     logged = [line for line in out.splitlines() if line.startswith("  log: ")]
     for reason in ("HTTP 429", "HTTP 500", "RemoteDisconnected"):  # retries for different reasons: a line each
         assert sum(reason in line for line in logged) == 1
-    assert logged[-1].endswith("(+4 more like it)")  # five alike: one line stands for them
+    assert any(line.endswith("(+4 more like it)") for line in logged)  # five alike: one line stands for them
 
 
 def test_demo_summary_counts_claims_and_fails_when_one_does_not_hold(
@@ -55,7 +55,7 @@ def test_demo_summary_counts_claims_and_fails_when_one_does_not_hold(
     code, out = run_demo(capsys)
     assert code == 1
     summary = out[out.index("summary:") :]
-    assert "of 15 claims hold" in summary and "NOT TRUE: 5 requests, the last answered 200" in summary
+    assert "of 19 claims hold" in summary and "NOT TRUE: 5 requests, the last answered 200" in summary
 
 
 def test_demo_scale_must_be_positive_and_the_error_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
