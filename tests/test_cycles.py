@@ -111,3 +111,24 @@ def test_urllib_giving_up_on_an_error_status_leaves_no_cycles() -> None:
     policy = RetryPolicy(max_retries=2, log=False)
     with FlakyServer([Reply.error(503, "busy")] * 100) as server, instant():
         assert garbage_after(lambda: retrykit.urllib.urlopen(server.url, policy=policy)) == 0
+
+
+def test_giving_up_on_rejected_results_leaves_no_cycles() -> None:
+    policy = RetryPolicy(on_result=lambda r: r == "pending", max_retries=2, log=False)
+
+    def pending() -> str:
+        return "pending"
+
+    async def apending() -> str:
+        return "pending"
+
+    def block() -> None:
+        for attempt in policy.attempts():
+            with attempt:
+                attempt.result = "pending"
+
+    with instant():
+        assert garbage_after(lambda: policy.call(pending)) == 0
+        assert garbage_after(policy(pending)) == 0
+        assert garbage_after(block) == 0
+        assert asyncio.run(agarbage_after(lambda: policy.acall(apending))) == 0
