@@ -295,3 +295,12 @@ def test_a_policy_without_on_result_refuses_a_result_it_would_never_check() -> N
                 attempt.result = 1
     with pytest.raises(AttributeError, match="no result was handed"):
         _ = attempt.result
+
+
+def test_rejected_results_are_retried_under_trio_too() -> None:
+    import trio
+
+    task = Task(PENDING, PENDING, DONE)
+    with instant() as clock:
+        assert trio.run(poll_policy().acall, task.acall) == DONE
+    assert clock.delays == [1.0, 2.0]
