@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -148,6 +147,8 @@ async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwar
 
 def is_async(fn: object) -> bool:
     """Whether calling ``fn`` gives a coroutine: an ``async def``, or an object whose ``__call__`` is one."""
+    import inspect  # here, not at start-up: inspect costs more to import than all of retrykit
+
     if inspect.iscoroutinefunction(fn):
         return True
     dunder_call = getattr(type(fn), "__call__", None)  # noqa: B004 - the method itself, not callability
@@ -156,6 +157,8 @@ def is_async(fn: object) -> bool:
 
 def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` retried by ``policy``, sync or async like ``fn``, with its name, docstring and signature."""
+    import inspect
+
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         raise TypeError(
             f"cannot retry generator function {name_of(fn)}: a generator fails while being consumed, "

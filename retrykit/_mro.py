@@ -47,7 +47,7 @@ class ClassCache(Generic[V]):
         self.values.clear()
 
 
-class ClassTable(ClassCache["V | None"]):
+class ClassTable(ClassCache[V | None]):
     """The value of the first class on ``cls.__mro__`` whose ``module.QualName`` is a key of ``table``.
 
     The table is data (a new client library is a few rows); the walk happens once per class.
