@@ -46,17 +46,21 @@ def parse_http_date(value: str, now: float | None = None) -> float | None:
 
     Accepts IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), the obsolete RFC 850
     (``Sunday, 06-Nov-94 08:49:37 GMT``) and asctime (``Sun Nov  6 08:49:37 1994``)
-    forms, with one-digit days and a ``UTC`` zone. ``now`` resolves RFC 850's
-    two-digit years: one more than 50 years ahead is taken to be in the past.
+    forms, with one-digit days, a ``UTC`` zone, or no zone at all (read as GMT).
+    ``now`` resolves RFC 850's two-digit years: one more than 50 years ahead is
+    taken to be in the past.
     """
     tokens = value.split()
-    if len(tokens) < 4 or tokens[0].rstrip(",").lower() not in _WEEKDAYS:
+    if len(tokens) < 3 or tokens[0].rstrip(",").lower() not in _WEEKDAYS:
         return None
     rest = tokens[1:]
-    if len(rest) == 5 and rest[4].lower() in _ZONES:  # IMF-fixdate: 06 Nov 1994 08:49:37 GMT
-        day_s, month_s, year_s, clock, _ = rest
+    if rest[-1].lower() in _ZONES:
+        rest.pop()
+    # Without the zone (which RFC 9110 asks recipients to read as GMT when missing):
+    if len(rest) == 4 and rest[0][:1].isdigit():  # IMF-fixdate: 06 Nov 1994 08:49:37
+        day_s, month_s, year_s, clock = rest
         year = _digits(year_s, 4, 4)
-    elif len(rest) == 3 and rest[2].lower() in _ZONES:  # RFC 850: 06-Nov-94 08:49:37 GMT
+    elif len(rest) == 2:  # RFC 850: 06-Nov-94 08:49:37
         parts = rest[0].split("-")
         if len(parts) != 3:
             return None
@@ -114,12 +118,37 @@ def parse_retry_after(value: object, now: float | None = None) -> float | None:
     if text.isascii() and text.isdigit():
         # float() of a digit string never fails; beyond 1e308 it is inf, still "too long".
         return float(text)
-    if len(text) > 64:  # no valid HTTP-date is this long; don't bother splitting garbage
+    if len(text) > _MAX_RETRY_AFTER:  # no sane field is this long; don't bother splitting garbage
         return None
     when = parse_http_date(text, now)
+    if when is None and "," in text:
+        # Two fields, joined by the client ("2, 3"; requests and httpx do): the first
+        # valid value counts, as aiohttp and urllib (which keep only the first) would
+        # have it. An HTTP-date has a comma of its own, after its weekday.
+        for item in _list_items(text):
+            if item.isascii() and item.isdigit():
+                return float(item)
+            when = parse_http_date(item, now)
+            if when is not None:
+                break
     if when is None:
         return None
     return max(0.0, when - (time.time() if now is None else now))
+
+
+_MAX_RETRY_AFTER = 256
+
+
+def _list_items(text: str) -> list[str]:
+    """The members of a comma-joined field, keeping each HTTP-date's ``Sun, 06 Nov ...`` whole."""
+    items: list[str] = []
+    for part in text.split(","):
+        part = part.strip(_OWS)
+        if items and items[-1].lower() in _WEEKDAYS:
+            items[-1] = f"{items[-1]}, {part}"
+        else:
+            items.append(part)
+    return items
 
 
 # Header containers whose .get() already ignores case, by "module.QualName" along the MRO:
@@ -168,6 +197,18 @@ def get_header(headers: object, name: str) -> str | None:
         return value if isinstance(value, str) else None
     except Exception:  # garbage headers must never break the retry loop
         return None
+
+
+# The server's own verdict on retrying a response (several AI APIs send it): it beats the
+# status table both ways. Anything but these two values leaves the table in charge.
+SHOULD_RETRY_HEADER = "x-should-retry"
+_VERDICTS = {"true": True, "false": False}
+
+
+def server_verdict(headers: object) -> bool | None:
+    """``x-should-retry: true|false`` as a bool, or None when absent or neither. Never raises."""
+    value = get_header(headers, SHOULD_RETRY_HEADER)
+    return None if value is None else _VERDICTS.get(value.strip(_OWS).lower())
 
 
 def _parse_seconds(text: str) -> float | None:

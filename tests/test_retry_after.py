@@ -97,3 +97,27 @@ def test_any_http_date_gives_its_distance_from_now(offset: int) -> None:
 def test_date_like_garbage_never_raises(value: str) -> None:
     result = parse_retry_after(value, NOW)
     assert result is None or result >= 0.0
+
+
+def test_a_date_without_a_zone_is_read_as_gmt() -> None:
+    ts = 1559561412.0  # Mon, 03 Jun 2019 11:30:12 GMT
+    assert parse_retry_after("Mon, 03 Jun 2019 11:30:12", ts - 30) == 30.0
+    assert parse_retry_after("Monday, 03-Jun-19 11:30:12", ts - 30) == 30.0
+    assert parse_retry_after("Mon, 03 Jun 2019 11:30:12 PST", ts - 30) is None  # a zone other than GMT: not a guess
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2, 3", 2.0),  # two fields as requests and httpx join them
+        ("2,3", 2.0),
+        ("soon, 3", 3.0),  # the first *valid* value
+        ("Mon, 03 Jun 2019 11:30:42 GMT, 5", 30.0),  # an HTTP-date keeps its own comma
+        ("Mon, 03 Jun 2019 11:30:42 GMT, Mon, 03 Jun 2019 11:31:12 GMT", 30.0),
+        ("x, Mon, 03 Jun 2019 11:30:42", 30.0),
+        ("-1, nan", None),
+        (",", None),
+    ],
+)
+def test_two_retry_after_fields_take_the_first_valid_value(value: str, expected: float | None) -> None:
+    assert parse_retry_after(value, 1559561412.0) == expected
