@@ -12,7 +12,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 from ._budget import HostBudgets
 from ._config import Frozen
 from ._engine import GAVE_UP_MARK
-from ._headers import get_header
+from ._headers import get_header, server_verdict
 from ._mro import ClassTable
 from ._policy import RetryPolicy, retry
 from ._run import Run
@@ -207,8 +207,11 @@ class RequestRetry:
             return None
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
+        verdict = server_verdict(headers)
         retryable = (
-            table.is_retryable(status) and self.replayable and (self.by_table or status in NOT_APPLIED_STATUSES)
+            (table.is_retryable(status) if verdict is None else verdict)
+            and self.replayable
+            and (self.by_table or status in NOT_APPLIED_STATUSES)
         )
         delay = run.failed(error, retryable)
         if delay is None:
