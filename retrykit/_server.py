@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -100,7 +101,8 @@ class FlakyServer:
     out, ``default`` answers (200 ``{"ok": true}``). ``paths`` gives some paths
     (matched without the query string) scripts of their own, played in order to
     the requests for that path, before ``script``. Every request is recorded in
-    ``requests``; ``connections`` counts TCP connections accepted::
+    ``requests``; ``connections`` counts TCP connections accepted. With ``tls`` (a
+    server-side ``ssl.SSLContext``) it speaks HTTPS, and ``url`` says so::
 
         with FlakyServer([Reply.error(503), Reply.error(429, retry_after=1)]) as server:
             requests.get(server.url + "/v1/things")
@@ -115,11 +117,13 @@ class FlakyServer:
         *,
         default: Reply = _OK,
         paths: Mapping[str, Iterable[Reply]] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._script = list(script)
         self._paths: dict[str, list[Reply]] = {}
         for path, replies in (paths or {}).items():
             self._paths[_check_path(path)] = list(replies)
+        self._tls = tls
         self._default = default
         self._lock = threading.Lock()
         self.requests: list[Received] = []
@@ -155,8 +159,8 @@ class FlakyServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``, without a trailing slash."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` with ``tls``), without a trailing slash."""
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> FlakyServer:
         owner = self
@@ -223,6 +227,10 @@ class FlakyServer:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
 
         server = _QuietServer(("127.0.0.1", 0), Handler)
+        if self._tls is not None:
+            # The handshake runs when the handler first reads, in the request's own thread,
+            # so a client that rejects the certificate never holds up the accepting loop.
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -249,7 +257,9 @@ class _QuietServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client hanging up mid-request (a closed pool, a cancelled test) is
         # ordinary for a test server: no traceback on stderr for it.
-        if isinstance(sys.exc_info()[1], ConnectionError):
+        # So is a TLS client rejecting the test certificate (ssl's errors, by module).
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError) or type(error).__module__ == "ssl":
             return
         super().handle_error(request, client_address)
 
