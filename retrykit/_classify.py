@@ -49,6 +49,13 @@ NEVER_RETRIED_ERRORS: frozenset[str] = frozenset(
         "aiohttp.client_exceptions.InvalidURL",
     )
 )
+# Failures that doom whatever wraps them: httpx reports a certificate it cannot verify
+# (or one for another host name: the same class) as a ConnectError, transient by
+# class, with the ssl error as its __context__. Looked for along the causes of a
+# transient error only.
+FATAL_CAUSES: frozenset[str] = frozenset(("ssl.SSLCertVerificationError",))
+_CAUSE_DEPTH = 8  # chains are short; a cycle or a pathological chain stops here
+
 # Wrappers whose verdict is their cause's: urllib's URLError carries the socket error in .reason.
 WRAPPER_ERRORS: dict[str, str] = {"urllib.error.URLError": "reason"}
 
@@ -159,7 +166,20 @@ def transient_with_status(error: BaseException, status: int | None, table: Statu
         except Exception:
             return False
         return isinstance(cause, BaseException) and cause is not error and is_transient(cause, table)
-    return verdict is True
+    return verdict is True and not _has_fatal_cause(error)
+
+
+def _has_fatal_cause(error: BaseException) -> bool:
+    """Whether a certificate failure sits among ``error``'s ``__cause__``/``__context__`` chain."""
+    cause = error.__cause__ or error.__context__
+    for _ in range(_CAUSE_DEPTH):
+        if cause is None:
+            return False
+        cls = type(cause)
+        if any(f"{k.__module__}.{k.__qualname__}" in FATAL_CAUSES for k in cls.__mro__):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def server_delay(error: BaseException, status: int | None, wall: float, response: object = _UNKNOWN) -> float | None:

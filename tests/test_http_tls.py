@@ -1,0 +1,96 @@
+"""TLS certificate failures are never retried: every adapter, and a bare ``@retry`` around httpx."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+import retrykit.httpx
+from retrykit import Backoff, RetryPolicy, is_transient
+from retrykit.testing import FlakyServer, instant
+
+from .clients import CLIENTS, Result
+
+FAST = RetryPolicy(backoff=Backoff(jitter=0), retry_after_jitter=0)
+Send = Callable[..., Result]
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+
+
+def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
+    """A fresh self-signed certificate for ``name`` (and its key), valid for a day."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_cert(tmp_path_factory.mktemp("tls"), "wrong-host.test")
+
+
+def tls_server(certs: tuple[Path, Path]) -> FlakyServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certs)
+    return FlakyServer(tls=context)
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def send(request: pytest.FixtureRequest) -> Send:
+    return CLIENTS[request.param]
+
+
+def test_an_untrusted_certificate_is_one_handshake_and_no_wait(send: Send, certs: tuple[Path, Path]) -> None:
+    with tls_server(certs) as server, instant() as clock, pytest.raises(Exception) as info:
+        send(FAST, "GET", server.url)
+    assert not isinstance(info.value, AssertionError)
+    assert server.connections == 1
+    assert server.requests == []
+    assert clock.delays == []
+
+
+def test_a_host_name_mismatch_is_not_retried_either(certs: tuple[Path, Path]) -> None:
+    trusting = ssl.create_default_context(cafile=str(certs[0]))  # the certificate is trusted, its name is wrong
+    with tls_server(certs) as server, instant() as clock:
+        transport = retrykit.httpx.RetryTransport(FAST, httpx.HTTPTransport(verify=trusting))
+        with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError) as info:
+            client.get(server.url)
+    chain: list[BaseException] = [info.value]
+    while chain[-1].__context__ is not None:
+        chain.append(chain[-1].__context__)
+    assert isinstance(chain[-1], ssl.SSLCertVerificationError)  # two wrappers deep: httpx's, httpcore's
+    assert "mismatch" in str(chain[-1])
+    assert server.connections == 1
+    assert clock.delays == []
+
+
+def test_retry_around_a_bare_httpx_call_agrees(certs: tuple[Path, Path]) -> None:
+    with tls_server(certs) as server, instant() as clock:
+
+        @FAST
+        def fetch() -> httpx.Response:
+            return httpx.get(server.url)
+
+        with pytest.raises(httpx.ConnectError) as info:
+            fetch()
+    assert not is_transient(info.value)
+    assert "is not retryable" in info.value.__notes__[0]
+    assert server.connections == 1
+    assert clock.delays == []
+
+
+def test_a_connect_error_without_a_certificate_failure_is_still_transient() -> None:
+    error = httpx.ConnectError("refused")
+    error.__context__ = ssl.SSLZeroReturnError()  # a TLS hiccup, not a verdict on the certificate
+    assert is_transient(error)
+    assert is_transient(httpx.ConnectError("refused"))
