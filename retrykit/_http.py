@@ -16,6 +16,7 @@ from ._headers import get_header, server_verdict
 from ._mro import ClassTable
 from ._policy import RetryPolicy, retry
 from ._run import Run
+from ._target import host_of, safe_target
 from .errors import MAX_BODY, APIError
 
 R = TypeVar("R")
@@ -346,32 +347,6 @@ async def adrain(chunks: AsyncIterable[bytes]) -> bytes:
     except Exception:
         pass
     return b"".join(kept)
-
-
-def host_of(url: object) -> str:
-    """``host:port`` of a URL (the default port of its scheme filled in), for per-host budgets."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(str(url))
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-        return f"{parts.hostname or ''}:{port}"
-    except ValueError:
-        return ""
-
-
-def safe_target(method: str, url: object) -> str:
-    """``GET http://host:port/path`` for logs and notes: no userinfo, no query string (keys live there)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(str(url))
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return f"{method.upper()} {parts.scheme}://{host}{parts.path}"
-    except ValueError:
-        return method.upper()
 
 
 __all__ = ["HTTPKWs", "HTTPOptions", "RequestRetry", "adrain", "check_policy", "drain", "host_of", "mark_gave_up", "safe_target", "was_not_sent"]
