@@ -23,21 +23,27 @@ class AdapterKWs(HTTPKWs, total=False):
 
     pool_connections: int
     pool_maxsize: int
-    max_retries: Any
     pool_block: bool
 
 
 class RetryAdapter(requests.adapters.HTTPAdapter):
     """An ``HTTPAdapter`` that retries by a retrykit policy (urllib3's own retries stay off).
 
-    Extra keyword arguments go to ``HTTPAdapter`` (``pool_maxsize``, ``pool_block``, ...).
+    Extra keyword arguments go to ``HTTPAdapter`` (``pool_connections``, ``pool_maxsize``,
+    ``pool_block``); ``max_retries`` is refused: retries are the policy's.
     """
 
     def __init__(self, policy: RetryPolicy | None = None, **options: Unpack[AdapterKWs]) -> None:
         self.policy: RetryPolicy = check_policy(policy)
         adapter_kwargs: dict[str, Any] = dict(options)
+        if "max_retries" in adapter_kwargs:
+            # urllib3's retries would run under ours: 4 of its tries per attempt of ours.
+            raise TypeError(
+                f"max_retries={adapter_kwargs['max_retries']!r} would turn on urllib3's retries under retrykit's; "
+                f"pass a policy instead: RetryPolicy(max_retries={adapter_kwargs['max_retries']!r})"
+            )
         self.options: HTTPOptions = HTTPOptions.take(adapter_kwargs)
-        super().__init__(**adapter_kwargs)
+        super().__init__(max_retries=0, **adapter_kwargs)  # urllib3's retries off: every retry is the policy's
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         body: Any = request.body

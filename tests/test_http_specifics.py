@@ -6,6 +6,7 @@ import asyncio
 import io
 import urllib.error
 import urllib.request
+from typing import Any
 
 import aiohttp
 import httpx
@@ -203,3 +204,19 @@ def test_adapters_reject_unknown_keywords_naming_them() -> None:
         retrykit.urllib.urlopen("http://127.0.0.1:1/", retries=2)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="pool_size"):
         retrykit.requests.session(pool_size=2)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("make", [retrykit.requests.session, retrykit.requests.RetryAdapter])
+def test_requests_max_retries_is_a_type_error_pointing_at_the_policy(make: Any) -> None:
+    with pytest.raises(TypeError, match=r"RetryPolicy\(max_retries=3\)"):
+        make(max_retries=3)
+
+
+def test_requests_urllib3_never_retries_under_the_policy() -> None:
+    with FlakyServer([Reply.dropped() for _ in range(6)]) as server, instant() as clock:
+        s = retrykit.requests.session(FAST)
+        with pytest.raises(requests.ConnectionError):
+            s.get(server.url, timeout=5)
+        assert s.get_adapter(server.url).max_retries.total == 0  # type: ignore[attr-defined]
+    assert len(server.requests) == 6  # the policy's 6 attempts, not 6 x urllib3's own
+    assert len(clock.delays) == 5
