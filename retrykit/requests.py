@@ -47,8 +47,8 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         body: Any = request.body
-        # A file-like body can be replayed from where it started; a generator cannot.
-        rewind = body.tell() if hasattr(body, "seek") and hasattr(body, "tell") else None
+        # A file-like body can be replayed from where it started; a generator or a pipe cannot.
+        rewind = _start_of(body)
         replayable = body is None or isinstance(body, (bytes, str)) or rewind is not None
         method = request.method or "GET"
         call = RequestRetry(
@@ -72,6 +72,19 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             return send_once(prepared, *args, **kwargs)
 
         return call.drive(send, _status, _headers, _drain)
+
+
+def _start_of(body: Any) -> int | None:
+    """Where a seekable file-like body starts, or None (not a file, or one-shot such as a pipe)."""
+    if not hasattr(body, "seek") or not hasattr(body, "tell"):
+        return None
+    try:
+        seekable = getattr(body, "seekable", None)
+        if seekable is not None and not seekable():
+            return None
+        return int(body.tell())
+    except (OSError, ValueError):  # "Illegal seek", or a closed file
+        return None
 
 
 def _status(response: requests.Response) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -220,3 +221,14 @@ def test_requests_urllib3_never_retries_under_the_policy() -> None:
         assert s.get_adapter(server.url).max_retries.total == 0  # type: ignore[attr-defined]
     assert len(server.requests) == 6  # the policy's 6 attempts, not 6 x urllib3's own
     assert len(clock.delays) == 5
+
+
+def test_requests_a_pipe_body_is_one_shot_and_sent_once() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"streamed")
+    os.close(write_end)
+    with FlakyServer([Reply.error(503)]) as server, instant() as clock, os.fdopen(read_end, "rb") as pipe:
+        s = retrykit.requests.session(FAST)
+        assert s.put(server.url, data=pipe, timeout=5).status_code == 503  # plain requests sends it chunked too
+    assert [r.body for r in server.requests] == [b"streamed"]
+    assert clock.delays == []
