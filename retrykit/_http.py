@@ -281,7 +281,11 @@ class RequestRetry:
                     raise
             else:
                 code = status(response)
-                delay = self.check_response(code, headers(response), response)
+                try:
+                    delay = self.check_response(code, headers(response), response)
+                except BaseException:  # a hook raised: the response goes to nobody, its connection back to the pool
+                    drain(response)
+                    raise
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, drain(response), headers(response))
@@ -306,7 +310,11 @@ class RequestRetry:
                     raise
             else:
                 code = status(response)
-                delay = self.check_response(code, headers(response), response)
+                try:
+                    delay = self.check_response(code, headers(response), response)
+                except BaseException:
+                    await drain(response)
+                    raise
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, await drain(response), headers(response))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
 import urllib.error
 import urllib.request
 from typing import Any
@@ -232,3 +233,50 @@ def test_requests_a_pipe_body_is_one_shot_and_sent_once() -> None:
         assert s.put(server.url, data=pipe, timeout=5).status_code == 503  # plain requests sends it chunked too
     assert [r.body for r in server.requests] == [b"streamed"]
     assert clock.delays == []
+
+
+def _raising_hook(event: object) -> None:
+    raise RuntimeError("hook failed")
+
+
+HOOKED = FAST(on_retry=_raising_hook)
+
+
+def test_requests_a_raising_hook_leaks_no_pooled_connection() -> None:
+    with FlakyServer([Reply.error(503)]) as server, instant():
+        s = retrykit.requests.session(HOOKED, pool_connections=1, pool_maxsize=1, pool_block=True)
+        with pytest.raises(RuntimeError, match="hook failed"):
+            s.get(server.url, timeout=5)
+        done: list[int] = []  # a leaked connection would make the next request wait forever: in a thread
+        worker = threading.Thread(target=lambda: done.append(s.get(server.url, timeout=5).status_code), daemon=True)
+        worker.start()
+        worker.join(10)
+    assert done == [200]
+
+
+def test_httpx_a_raising_hook_leaks_no_pooled_connection() -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    transport = retrykit.httpx.RetryTransport(HOOKED, httpx.HTTPTransport(limits=limits))
+    with FlakyServer([Reply.error(503)]) as server, instant(), httpx.Client(transport=transport, timeout=httpx.Timeout(5, pool=2)) as c:
+        with pytest.raises(RuntimeError, match="hook failed"):
+            c.get(server.url)
+        assert c.get(server.url).status_code == 200  # a leaked connection: PoolTimeout
+
+
+def test_async_clients_a_raising_hook_leaks_no_pooled_connection() -> None:
+    async def main(url: str) -> tuple[int, int]:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        transport = retrykit.httpx.AsyncRetryTransport(HOOKED, httpx.AsyncHTTPTransport(limits=limits))
+        async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5, pool=2)) as c:
+            with pytest.raises(RuntimeError, match="hook failed"):
+                await c.get(url)
+            first = (await c.get(url)).status_code
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector, middlewares=(retrykit.aiohttp.middleware(HOOKED),)) as s:
+            with pytest.raises(RuntimeError, match="hook failed"):
+                await s.get(url)
+            async with asyncio.timeout(5), s.get(url) as r:  # a leaked connection: waits for the connector
+                return first, r.status
+
+    with FlakyServer([Reply.error(503), Reply(200), Reply.error(503)]) as server, instant():
+        assert asyncio.run(main(server.url)) == (200, 200)
