@@ -56,6 +56,8 @@ NEVER_RETRIED_ERRORS: frozenset[str] = frozenset(
 FATAL_CAUSES: frozenset[str] = frozenset(("ssl.SSLCertVerificationError",))
 _CAUSE_DEPTH = 8  # chains are short; a cycle or a pathological chain stops here
 
+_fatal_causes: ClassTable[bool] = ClassTable(dict.fromkeys(FATAL_CAUSES, True))
+
 # Wrappers whose verdict is their cause's: urllib's URLError carries the socket error in .reason.
 WRAPPER_ERRORS: dict[str, str] = {"urllib.error.URLError": "reason"}
 
@@ -175,8 +177,7 @@ def _has_fatal_cause(error: BaseException) -> bool:
     for _ in range(_CAUSE_DEPTH):
         if cause is None:
             return False
-        cls = type(cause)
-        if any(f"{k.__module__}.{k.__qualname__}" in FATAL_CAUSES for k in cls.__mro__):
+        if _fatal_causes(type(cause)):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
