@@ -7,7 +7,7 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar
 
 from ._budget import HostBudgets
 from ._config import Frozen
@@ -58,41 +58,42 @@ class HTTPKWs(TypedDict, total=False):
     """One retry budget per host (``HostBudgets()``), instead of the policy's own."""
 
 
-_DEFAULTS: HTTPKWs = {
-    "idempotency_keys": False,
-    "retry_non_idempotent": False,
-    "raise_for_status": False,
-    "budgets": None,
-}
-
-
 class HTTPOptions(Frozen):
-    """How an adapter treats non-idempotent requests, final error responses and per-host budgets."""
+    """How an adapter treats non-idempotent requests, final error responses and per-host budgets.
 
-    __slots__ = tuple(_DEFAULTS)
-    _fields = tuple(_DEFAULTS)
+    Built once per adapter from its :class:`HTTPKWs` (``HTTPOptions(**options)``).
+    """
+
+    __slots__ = tuple(HTTPKWs.__annotations__)
     idempotency_keys: bool
     retry_non_idempotent: bool
     raise_for_status: bool
     budgets: HostBudgets | None
 
-    def __init__(self, **options: Unpack[HTTPKWs]) -> None:
-        unknown = options.keys() - _DEFAULTS.keys()
-        if unknown:
-            raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-        values = {**_DEFAULTS, **options}
-        budgets = values["budgets"]
+    def __init__(
+        self,
+        *,
+        idempotency_keys: bool = False,
+        retry_non_idempotent: bool = False,
+        raise_for_status: bool = False,
+        budgets: HostBudgets | None = None,
+    ) -> None:
         if budgets is not None and not isinstance(budgets, HostBudgets):
             raise TypeError(f"budgets must be a HostBudgets or None, got {type(budgets).__name__}")
-        for name in ("idempotency_keys", "retry_non_idempotent", "raise_for_status"):
-            if not isinstance(values[name], bool):
-                raise TypeError(f"{name} must be a bool, got {type(values[name]).__name__}")
-        self._init(**values)
+        flags = {
+            "idempotency_keys": idempotency_keys,
+            "retry_non_idempotent": retry_non_idempotent,
+            "raise_for_status": raise_for_status,
+        }
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+        self._init(**flags, budgets=budgets)
 
     @classmethod
     def take(cls, kwargs: dict[str, Any]) -> HTTPOptions:
         """The options among an adapter's keywords, removed from ``kwargs`` (the rest go to the client)."""
-        return cls(**{name: kwargs.pop(name) for name in _DEFAULTS if name in kwargs})
+        return cls(**{name: kwargs.pop(name) for name in cls._fields if name in kwargs})
 
 
 def check_policy(policy: object) -> RetryPolicy:

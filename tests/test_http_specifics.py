@@ -20,6 +20,7 @@ import retrykit.httpx
 import retrykit.requests
 import retrykit.urllib
 from retrykit import Backoff, RetryPolicy
+from retrykit._http import HTTPKWs, HTTPOptions
 from retrykit.testing import FlakyServer, Reply, instant
 
 FAST = RetryPolicy(backoff=Backoff(jitter=0), retry_after_jitter=0)
@@ -280,3 +281,11 @@ def test_async_clients_a_raising_hook_leaks_no_pooled_connection() -> None:
 
     with FlakyServer([Reply.error(503), Reply(200), Reply.error(503)]) as server, instant():
         assert asyncio.run(main(server.url)) == (200, 200)
+
+
+def test_http_options_are_a_value_with_the_typed_dicts_fields() -> None:
+    options = HTTPOptions(idempotency_keys=True)
+    assert options._fields == tuple(HTTPKWs.__annotations__)
+    assert options == HTTPOptions(idempotency_keys=True) != HTTPOptions()
+    assert options.replace(raise_for_status=True).raise_for_status is True
+    assert repr(options) == "HTTPOptions(idempotency_keys=True, retry_non_idempotent=False, raise_for_status=False, budgets=None)"
