@@ -76,6 +76,13 @@ class RetryEvent(Frozen):
             stop_reason=stop_reason,
         )
 
+    def __repr__(self) -> str:
+        # The error's message may hold a URL and its query (?api_key=...): its type says enough.
+        cls = type(self.error)
+        error = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        shown = (f"error=<{error}>" if name == "error" else f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"RetryEvent({', '.join(shown)})"
+
 
 def _describe(error: BaseException, status: int | None, table: StatusTable) -> str:
     """The failure's secret-free description; a rejected result is one, whatever its value."""

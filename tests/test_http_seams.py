@@ -38,3 +38,19 @@ def test_a_token_in_the_url_path_reaches_no_log_note_or_event(send: Send, caplog
     for text in texts:
         assert "ABC-DEF1234" not in text
         assert "S3CR3T" not in text
+
+
+def test_a_retry_events_repr_shows_the_errors_type_not_its_message() -> None:
+    events: list[RetryEvent] = []
+    policy = FAST(on_retry=events.append, max_retries=1)
+    with instant(), pytest.raises(ValueError):
+        policy(on=ValueError).call(fail_with_a_key_in_the_message)
+    assert len(events) == 1
+    text = repr(events[0])
+    assert "sk-SECRET" not in text
+    assert "error=<ValueError>" in text
+    assert text.startswith("RetryEvent(function='fail_with_a_key_in_the_message', attempt=1, max_attempts=2")
+
+
+def fail_with_a_key_in_the_message() -> None:
+    raise ValueError("GET https://api.example/v1?api_key=sk-SECRET failed")
