@@ -35,6 +35,8 @@ class Stop(enum.Enum):
     """The next wait would pass the deadline."""
     BUDGET = "budget"
     """The retry budget refused the retry (too many failures across calls)."""
+    NOT_IDEMPOTENT = "not_idempotent"
+    """Retryable, but the HTTP request's method is not idempotent and it may have been applied."""
 
 
 _BARE = bare_type.values

@@ -11,12 +11,13 @@ from typing import Any, TypedDict, TypeVar
 
 from ._budget import HostBudgets
 from ._config import Frozen
-from ._engine import GAVE_UP_MARK
+from ._engine import GAVE_UP_MARK, Stop
 from ._headers import get_header, server_verdict
 from ._mro import ClassTable
 from ._policy import RetryPolicy, retry
+from ._report import log_gave_up
 from ._run import Run
-from ._target import host_of, safe_target
+from ._target import RequestName, host_of
 from .errors import MAX_BODY, APIError
 
 R = TypeVar("R")
@@ -184,15 +185,20 @@ class RequestRetry:
                 self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
             self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
-        self.run: Run | None = None
+        # A deadline counts from the start of the request, as policy.call's does; without
+        # one, the driver is made at the first failure and the success path reads no clock.
+        self.run: Run | None = self._new_run() if policy.deadline is not None else None
         self.final: APIError | None = None
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
+    def _new_run(self) -> Run:
+        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget)
+
     def _run(self) -> Run:
         if self.run is None:
-            self.run = Run(self.policy, f"{self.client} {safe_target(self.method, self.url)}", self.budget)
+            self.run = self._new_run()
         return self.run
 
     def check_response(self, status: int, headers: object, response: object = None) -> float | None:
@@ -210,12 +216,10 @@ class RequestRetry:
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
         verdict = server_verdict(headers)
-        retryable = (
-            (table.is_retryable(status) if verdict is None else verdict)
-            and self.replayable
-            and (self.by_table or status in NOT_APPLIED_STATUSES)
-        )
-        delay = run.failed(error, retryable)
+        retryable = (table.is_retryable(status) if verdict is None else verdict) and self.replayable
+        method_allows = self.by_table or status in NOT_APPLIED_STATUSES
+        refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
+        delay = run.failed(error, retryable and method_allows, refusal)
         if delay is None:
             self.final = error
             mark_gave_up(response)
@@ -225,11 +229,10 @@ class RequestRetry:
         """After a failed attempt that raised: seconds to wait, or None to re-raise."""
         if not isinstance(error, Exception):
             return None
-        policy = self.policy
-        retryable = (
-            policy.should_retry(error) and self.replayable and (self.by_table or was_not_sent(error))
-        )
-        return self._run().failed(error, retryable)
+        retryable = self.policy.should_retry(error) and self.replayable
+        method_allows = self.by_table or was_not_sent(error)
+        refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
+        return self._run().failed(error, retryable and method_allows, refusal)
 
     def sleep(self, delay: float) -> None:
         self._run().sleep(delay)
@@ -247,6 +250,23 @@ class RequestRetry:
                 error.add_note(note)
         setattr(error, GAVE_UP_MARK, True)
         return error
+
+    def handed_back(self, status: int) -> None:
+        """One WARNING line when the final response of a retried (or refused) request is returned.
+
+        The caller's own ``raise_for_status()`` builds an error without the give-up note:
+        this line is where the attempts and the reason show. A response that was simply
+        not retryable (a 404 at the first attempt) is an answer, not a give-up: no line.
+        """
+        run, final = self.run, self.final
+        if run is None or final is None or not self.policy.log:
+            return
+        state = run.state
+        if state.attempt == 1 and state.stop in (Stop.NOT_RETRYABLE, Stop.INHERITED):
+            return
+        notes = getattr(final, "__notes__", None)
+        if notes:
+            log_gave_up(notes[-1], f"the final response (HTTP {status}) is returned")
 
     def should_raise(self, status: int) -> bool:
         return self.options.raise_for_status and status >= 400
@@ -290,6 +310,7 @@ class RequestRetry:
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, drain(response), headers(response))
+                    self.handed_back(code)
                     return response
                 drain(response)
             self.sleep(delay)
@@ -319,6 +340,7 @@ class RequestRetry:
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, await drain(response), headers(response))
+                    self.handed_back(code)
                     return response
                 await drain(response)
             await self.async_sleep(delay)
@@ -358,4 +380,4 @@ async def adrain(chunks: AsyncIterable[bytes]) -> bytes:
     return b"".join(kept)
 
 
-__all__ = ["HTTPKWs", "HTTPOptions", "RequestRetry", "adrain", "check_policy", "drain", "host_of", "mark_gave_up", "safe_target", "was_not_sent"]
+__all__ = ["HTTPKWs", "HTTPOptions", "RequestRetry", "adrain", "check_policy", "drain", "host_of", "mark_gave_up", "was_not_sent"]

@@ -113,6 +113,14 @@ _STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
     ),
     "DEADLINE": lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
     "BUDGET": "; the retry budget is exhausted (too many failures across calls)",
+    "NOT_IDEMPOTENT": " is not retried for a non-idempotent method: the request may have been applied",
+}
+# What to do about a stop, by name, where the status table's "How to fix" would send the user the wrong way.
+_STOP_HINTS: dict[str, str] = {
+    "NOT_IDEMPOTENT": (
+        "send an Idempotency-Key the server dedupes on (idempotency_keys=True, or your own header), "
+        "or retry anyway with retry_non_idempotent=True (the request may then be applied twice)"
+    ),
 }
 _no_retries_words: dict[int, str] = {}
 
@@ -140,15 +148,18 @@ def stop_text(state: RetryState) -> str | None:
 
 
 def hint(state: RetryState) -> str | None:
-    """The status table's "How to fix" text, when the policy gave up on a fatal status."""
-    if state.stop is not _NOT_RETRYABLE or state.status is None:
+    """The status table's "How to fix" text when the policy gave up on a fatal status, or the stop's own."""
+    stop = state.stop
+    if stop is not _NOT_RETRYABLE:
+        return None if stop is None else _STOP_HINTS.get(stop._name_)
+    if state.status is None:
         return None
     return state.rules.status_table.rule(state.status).hint or None
 
 
 def note(state: RetryState, function: str) -> str:
     """The PEP 678 note added to the exception when the policy gives up."""
-    # stop_text() inlined, no property calls, a hint only for a fatal status: this runs on every give-up.
+    # stop_text() inlined, no property calls, a table lookup only for a fatal status: this runs on every give-up.
     stop, error = state.stop, state.error
     if stop is None or error is None:
         return ""
@@ -160,11 +171,11 @@ def note(state: RetryState, function: str) -> str:
     else:
         elapsed = state.now - state.start
         text = f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {text}"
-    if stop is _NOT_RETRYABLE and state.status is not None:
-        fix = hint(state)
-        if fix:
-            return f"{text}\nHow to fix: {fix}"
-    return text
+    if stop is _NOT_RETRYABLE:
+        fix = hint(state) if state.status is not None else None
+    else:
+        fix = _STOP_HINTS.get(stop._name_)
+    return f"{text}\nHow to fix: {fix}" if fix else text
 
 
 def event(state: RetryState, function: str) -> RetryEvent:
@@ -188,28 +199,40 @@ _logger: Any = None
 _WARNING = 30  # logging.WARNING
 
 
-def log_retry(state: RetryState, function: str) -> None:
-    """Log one retry on the "retrykit" logger: one line, no header values, no messages."""
+def _warnings() -> Any:
+    """The "retrykit" logger if it emits warnings, else None (so no text is built for nobody)."""
     global _logger
     if _logger is None:  # imported on the first retry: logging costs more to import than all of retrykit
         import logging
 
         _logger = logging.getLogger("retrykit")
-    if _logger.isEnabledFor(_WARNING):
-        limit = state.limit
-        if limit is None:  # polling: the deadline ends it, there is no count to show
-            _logger.warning(
-                "%s failed on attempt %d (%s); retrying in %.2f s", function, state.attempt, reason(state), state.delay
-            )
-        else:
-            _logger.warning(
-                "%s failed on attempt %d/%d (%s); retrying in %.2f s",
-                function,
-                state.attempt,
-                limit + 1,
-                reason(state),
-                state.delay,
-            )
+    return _logger if _logger.isEnabledFor(_WARNING) else None
+
+
+def log_retry(state: RetryState, function: str) -> None:
+    """Log one retry on the "retrykit" logger: one line, no header values, no messages."""
+    logger = _warnings()
+    if logger is None:
+        return
+    limit = state.limit
+    if limit is None:  # polling: the deadline ends it, there is no count to show
+        logger.warning("%s failed on attempt %d (%s); retrying in %.2f s", function, state.attempt, reason(state), state.delay)
+    else:
+        logger.warning(
+            "%s failed on attempt %d/%d (%s); retrying in %.2f s",
+            function,
+            state.attempt,
+            limit + 1,
+            reason(state),
+            state.delay,
+        )
+
+
+def log_gave_up(note: str, outcome: str) -> None:
+    """Log a give-up where no exception carries its note (an adapter returning the final response)."""
+    logger = _warnings()
+    if logger is not None:
+        logger.warning("%s; %s", note.partition("\n")[0], outcome)
 
 
 def call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:

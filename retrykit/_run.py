@@ -88,14 +88,24 @@ class Run:
         state = self.state
         return state.wall + (self.clock() - state.start)
 
-    def failed(self, error: BaseException, retryable: bool | None = None, now: float | None = None) -> float | None:
+    def failed(
+        self,
+        error: BaseException,
+        retryable: bool | None = None,
+        now: float | None = None,
+        refusal: Stop = Stop.NOT_RETRYABLE,
+    ) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (note and mark already set).
 
         ``now`` is the time of the failure when the caller has it (``created``, for a
-        run made at this failure); otherwise the clock is read.
+        run made at this failure); otherwise the clock is read. ``refusal`` is why a
+        caller's ``retryable=False`` stops the call, when it knows better than "not
+        retryable" (the HTTP adapters' method rule).
         """
         state = self.state
         outcome = state.decide(error, self.clock() if now is None else now, retryable)
+        if outcome is Stop.NOT_RETRYABLE and refusal is not outcome:
+            outcome = state.stop = refusal
         if self.budget is not None:
             outcome = state.charge(self.budget)
         if outcome.__class__ is Stop:

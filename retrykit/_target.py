@@ -61,3 +61,19 @@ def host_of(url: object) -> str:
         return f"{parts.hostname or ''}:{port}"
     except ValueError:
         return ""
+
+
+class RequestName:
+    """A request's name for the retry driver, built only if a log line, note or event asks for it.
+
+    The driver names what it retries with ``__name__``; building this one parses the URL.
+    """
+
+    __slots__ = ("client", "method", "url")
+
+    def __init__(self, client: str, method: str, url: object) -> None:
+        self.client, self.method, self.url = client, method, url
+
+    @property
+    def __name__(self) -> str:
+        return f"{self.client} {safe_target(self.method, self.url)}"

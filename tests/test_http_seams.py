@@ -54,3 +54,71 @@ def test_a_retry_events_repr_shows_the_errors_type_not_its_message() -> None:
 
 def fail_with_a_key_in_the_message() -> None:
     raise ValueError("GET https://api.example/v1?api_key=sk-SECRET failed")
+
+
+def test_a_post_not_retried_says_it_is_the_method_and_names_both_opt_ins(send: Send) -> None:
+    with FlakyServer([Reply.error(503)]) as server, instant(), pytest.raises(APIError) as info:
+        send(FAST, "POST", server.url, body=b"pay=1", raise_for_status=True)
+    note = "\n".join(info.value.__notes__)
+    assert "HTTP 503 Service Unavailable is not retried for a non-idempotent method" in note
+    assert "idempotency_keys=True" in note
+    assert "retry_non_idempotent=True" in note
+    assert "Retry after a moment" not in note  # the table's hint would send the user the wrong way
+    assert len(server.requests) == 1
+
+
+def test_a_post_whose_connection_dropped_says_the_same(send: Send) -> None:
+    with FlakyServer([Reply.dropped()]) as server, instant(), pytest.raises(Exception) as info:
+        send(FAST, "POST", server.url, body=b"pay=1")
+    note = "\n".join(getattr(info.value, "__notes__", ()))
+    assert "is not retried for a non-idempotent method" in note
+    assert "retry_non_idempotent=True" in note
+    assert len(server.requests) == 1
+
+
+def test_a_post_at_a_fatal_status_keeps_the_tables_words(send: Send) -> None:
+    with FlakyServer([Reply.error(401)]) as server, instant(), pytest.raises(APIError) as info:
+        send(FAST, "POST", server.url, body=b"x", raise_for_status=True)
+    note = "\n".join(info.value.__notes__)
+    assert "HTTP 401 Unauthorized is not retryable" in note
+    assert "idempotency_keys" not in note
+
+
+def test_giving_up_and_returning_the_final_response_logs_one_warning(send: Send, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="retrykit")
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server, instant():
+        assert send(FAST, "GET", server.url + "/v1/items?key=SECRET").status == 503
+        url = server.url
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 6  # five retries, one give-up
+    assert f"GET {url}/v1/items after 6 attempts over 31.00 s: HTTP 503 Service Unavailable; no retries left" in lines[-1]
+    assert lines[-1].endswith("the final response (HTTP 503) is returned")
+    assert "SECRET" not in lines[-1]
+
+
+def test_an_answer_that_was_never_retryable_logs_nothing(send: Send, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="retrykit")
+    with FlakyServer([Reply.error(404)]) as server, instant():
+        assert send(FAST, "GET", server.url).status == 404
+    assert caplog.records == []
+
+
+def test_an_adapters_deadline_counts_from_the_start_of_the_request(send: Send) -> None:
+    # Each attempt takes 0.6 s by this policy's clock (time is a function of the requests
+    # served, plus the waits slept): the first failure is already 0.6 s into the request,
+    # so a 1.0 s backoff would pass the 1.5 s deadline, and the response is returned at once.
+    slept: list[float] = []
+
+    async def async_sleep(delay: float) -> None:
+        slept.append(delay)
+
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server:
+        policy = FAST(
+            deadline=1.5,
+            clock=lambda: 0.6 * len(server.requests) + sum(slept),
+            sleep=slept.append,
+            async_sleep=async_sleep,
+        )
+        assert send(policy, "GET", server.url).status == 503
+    assert len(server.requests) == 1
+    assert slept == []
