@@ -49,9 +49,31 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
         if call.key is not None:
             # aiohttp builds this ClientRequest for the call: the caller's own objects are untouched.
             request.headers[IDEMPOTENCY_HEADER] = call.key
-        return await call.adrive(lambda: handler(request), _status, _headers, _drain)
+        response = await call.adrive(lambda: handler(request), _status, _headers, _drain)
+        if call.final is not None:
+            _carry_give_up(response, call)
+        return response
 
     return retrykit_middleware
+
+
+def _carry_give_up(response: aiohttp.ClientResponse, call: RequestRetry) -> None:
+    """Make the error ``raise_for_status()`` builds for a response given up on carry the note and mark.
+
+    aiohttp's ``ClientResponseError`` holds no reference to its response, so without
+    this a policy around the caller (``@retry`` over ``raise_for_status()``, or a
+    ``ClientSession(raise_for_status=True)``) would retry the request all over again.
+    """
+    check = response.raise_for_status
+
+    def raise_for_status() -> None:
+        try:
+            check()
+        except aiohttp.ClientResponseError as error:
+            call.annotate(error)
+            raise
+
+    response.raise_for_status = raise_for_status  # type: ignore[method-assign]
 
 
 def _status(response: aiohttp.ClientResponse) -> int:

@@ -289,3 +289,38 @@ def test_http_options_are_a_value_with_the_typed_dicts_fields() -> None:
     assert options == HTTPOptions(idempotency_keys=True) != HTTPOptions()
     assert options.replace(raise_for_status=True).raise_for_status is True
     assert repr(options) == "HTTPOptions(idempotency_keys=True, retry_non_idempotent=False, raise_for_status=False, budgets=None)"
+
+
+@pytest.mark.parametrize("session_raises", [False, True])
+def test_aiohttp_an_outer_retry_does_not_multiply_the_middlewares(session_raises: bool) -> None:
+    async def main(url: str) -> None:
+        middlewares = (retrykit.aiohttp.middleware(FAST),)
+        async with aiohttp.ClientSession(middlewares=middlewares, raise_for_status=session_raises) as s:
+
+            @FAST
+            async def fetch() -> None:
+                async with s.get(url) as r:
+                    r.raise_for_status()
+
+            with pytest.raises(aiohttp.ClientResponseError) as info:
+                await fetch()
+            assert "after 6 attempts" in info.value.__notes__[0]
+
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server, instant() as clock:
+        asyncio.run(main(server.url))
+    assert len(server.requests) == 6  # not 36
+    assert len(clock.delays) == 5
+
+
+def test_httpx_an_outer_retry_over_raise_for_status_does_not_multiply() -> None:
+    with FlakyServer([Reply.error(503) for _ in range(6)]) as server, instant() as clock:
+        with httpx.Client(transport=retrykit.httpx.RetryTransport(FAST)) as c:
+
+            @FAST
+            def fetch() -> None:
+                c.get(server.url).raise_for_status()
+
+            with pytest.raises(httpx.HTTPStatusError):
+                fetch()
+    assert len(server.requests) == 6
+    assert len(clock.delays) == 5
