@@ -37,6 +37,8 @@ class Stop(enum.Enum):
     """The retry budget refused the retry (too many failures across calls)."""
     NOT_IDEMPOTENT = "not_idempotent"
     """Retryable, but the HTTP request's method is not idempotent and it may have been applied."""
+    CLIENT_TIMEOUT = "client_timeout"
+    """The client's own timeout for the whole request ran out: every further attempt would fail at once."""
 
 
 _BARE = bare_type.values

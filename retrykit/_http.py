@@ -148,7 +148,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "run", "final")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "run", "final", "out_of_time")
 
     def __init__(
         self,
@@ -189,6 +189,8 @@ class RequestRetry:
         # one, the driver is made at the first failure and the success path reads no clock.
         self.run: Run | None = self._new_run() if policy.deadline is not None else None
         self.final: APIError | None = None
+        # Set by an adapter whose client's own timeout for the whole request ran out.
+        self.out_of_time = False
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
@@ -229,6 +231,8 @@ class RequestRetry:
         """After a failed attempt that raised: seconds to wait, or None to re-raise."""
         if not isinstance(error, Exception):
             return None
+        if self.out_of_time:
+            return self._run().failed(error, False, Stop.CLIENT_TIMEOUT)
         retryable = self.policy.should_retry(error) and self.replayable
         method_allows = self.by_table or was_not_sent(error)
         refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE

@@ -49,12 +49,34 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
         if call.key is not None:
             # aiohttp builds this ClientRequest for the call: the caller's own objects are untouched.
             request.headers[IDEMPOTENCY_HEADER] = call.key
-        response = await call.adrive(lambda: handler(request), _status, _headers, _drain)
+
+        async def send() -> aiohttp.ClientResponse:
+            try:
+                return await handler(request)
+            except TimeoutError:
+                # The request's ClientTimeout(total=...) spans this middleware: once it has
+                # run out, every attempt fails at once. Give up now, and say why.
+                call.out_of_time = _timed_out(request)
+                raise
+
+        response = await call.adrive(send, _status, _headers, _drain)
         if call.final is not None:
             _carry_give_up(response, call)
         return response
 
     return retrykit_middleware
+
+
+def _timed_out(request: aiohttp.ClientRequest) -> bool:
+    """Whether the request's total timeout has run out (aiohttp keeps its timer private: duck-typed)."""
+    timer = getattr(request, "_timer", None)
+    try:
+        timer.assert_timeout()  # type: ignore[union-attr]
+    except TimeoutError:
+        return True
+    except Exception:  # another aiohttp, no timer: retry as usual
+        return False
+    return False
 
 
 def _carry_give_up(response: aiohttp.ClientResponse, call: RequestRetry) -> None:

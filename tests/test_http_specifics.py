@@ -324,3 +324,32 @@ def test_httpx_an_outer_retry_over_raise_for_status_does_not_multiply() -> None:
                 fetch()
     assert len(server.requests) == 6
     assert len(clock.delays) == 5
+
+
+def test_aiohttp_a_spent_total_timeout_gives_up_at_once_and_says_so() -> None:
+    async def main(url: str) -> None:
+        timeout = aiohttp.ClientTimeout(total=0.2)
+        async with aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(FAST),), timeout=timeout) as s:
+            with pytest.raises(TimeoutError) as info:
+                await s.get(url)
+            note = "\n".join(getattr(info.value, "__notes__", ()))
+            assert "total timeout for the request has run out" in note
+            assert "sock_read" in note  # how to bound each attempt instead
+
+    with FlakyServer([Reply(200, delay=0.4)]) as server, instant() as clock:
+        asyncio.run(main(server.url))
+    assert len(server.requests) == 1
+    assert clock.delays == []
+
+
+def test_aiohttp_a_per_attempt_timeout_is_retried() -> None:
+    async def main(url: str) -> int:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=0.2)
+        async with aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(FAST),), timeout=timeout) as s:
+            async with s.get(url) as r:
+                return r.status
+
+    with FlakyServer([Reply(200, delay=0.4)]) as server, instant() as clock:
+        assert asyncio.run(main(server.url)) == 200
+    assert len(server.requests) == 2
+    assert clock.delays == [1.0]
