@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar, Unpack
+import ssl
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar, Unpack
 
 from ._extras import missing_extra
 
@@ -15,7 +16,7 @@ except ImportError as _missing:  # the client is an extra: say which one
 from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy, drain
 from ._policy import RetryPolicy
 
-__all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport"]
+__all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport", "TransportKWs"]
 
 EXTENSION = "retrykit"
 """Request extension key for a per-request policy: ``client.get(url, extensions={"retrykit": policy})``."""
@@ -24,15 +25,46 @@ EXTENSION = "retrykit"
 T = TypeVar("T", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 
+class TransportKWs(HTTPKWs, total=False):
+    """retrykit's keywords, and those of the ``httpx.HTTPTransport`` it builds when given no ``transport``.
+
+    A client given ``transport=`` no longer configures TLS, HTTP/2, pool limits or
+    proxies itself (httpx's design): these keywords are where they go instead.
+    """
+
+    verify: ssl.SSLContext | str | bool
+    cert: str | tuple[str, str] | tuple[str, str, str] | None
+    trust_env: bool
+    http1: bool
+    http2: bool
+    limits: httpx.Limits
+    proxy: httpx.URL | str | httpx.Proxy | None
+    uds: str | None
+    local_address: str | None
+    socket_options: Iterable[tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]] | None
+
+
 class _Base(Generic[T]):
     """What the sync and async transports share: the constructor and the start of a request."""
 
-    _default: Callable[[], T]
+    _default: Callable[..., T]
 
-    def __init__(self, policy: RetryPolicy | None = None, transport: T | None = None, **options: Unpack[HTTPKWs]) -> None:
+    def __init__(
+        self, policy: RetryPolicy | None = None, transport: T | None = None, **options: Unpack[TransportKWs]
+    ) -> None:
         self.policy: RetryPolicy = check_policy(policy)
-        self.options: HTTPOptions = HTTPOptions(**options)
-        self.transport: T = transport if transport is not None else self._default()
+        settings: dict[str, Any] = dict(options)
+        self.options: HTTPOptions = HTTPOptions.take(settings)
+        if "retries" in settings:  # httpx's own connect retries, under ours
+            raise TypeError("retries= would retry connections under retrykit's policy; pass RetryPolicy(max_retries=...) instead")
+        if transport is None:
+            transport = self._default(**settings)
+        elif settings:
+            raise TypeError(
+                f"{', '.join(sorted(settings))} configure the transport retrykit builds; "
+                "with transport=..., configure that transport instead"
+            )
+        self.transport: T = transport
 
     def _start(self, request: httpx.Request) -> tuple[RequestRetry, httpx.Request]:
         policy = request.extensions.get(EXTENSION)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,36 +11,20 @@ import pytest
 
 import retrykit.httpx
 from retrykit import Backoff, RetryPolicy, is_transient
-from retrykit.testing import FlakyServer, instant
+from retrykit.testing import instant
 
 from .clients import CLIENTS, Result
+from .tls import make_cert, needs_openssl, tls_server
 
 FAST = RetryPolicy(backoff=Backoff(jitter=0), retry_after_jitter=0)
 Send = Callable[..., Result]
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
-
-
-def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
-    """A fresh self-signed certificate for ``name`` (and its key), valid for a day."""
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
-         "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+pytestmark = needs_openssl
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_cert(tmp_path_factory.mktemp("tls"), "wrong-host.test")
-
-
-def tls_server(certs: tuple[Path, Path]) -> FlakyServer:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certs)
-    return FlakyServer(tls=context)
+    return make_cert(tmp_path_factory.mktemp("tls"), "wrong-host.test", "DNS:wrong-host.test")
 
 
 @pytest.fixture(params=sorted(CLIENTS))

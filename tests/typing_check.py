@@ -62,7 +62,7 @@ def check_adapter_keywords() -> None:
     """Every adapter's signature names its keywords (one TypedDict, unpacked), so a typo is a type error."""
     retrykit.requests.session(idempotency_keys=True, budgets=HostBudgets(), pool_maxsize=4).close()
     retrykit.requests.RetryAdapter(retry_non_idempotent=True, pool_block=True).close()
-    retrykit.httpx.RetryTransport(raise_for_status=True).close()
+    retrykit.httpx.RetryTransport(raise_for_status=True, verify=False, http2=False, proxy=None).close()
     retrykit.httpx.AsyncRetryTransport(budgets=None)
     retrykit.aiohttp.middleware(idempotency_keys=True)
 
@@ -71,5 +71,6 @@ def misspelled_adapter_keywords() -> None:
     """Never run: mypy must reject each line (an unused ignore fails the check)."""
     retrykit.requests.session(idempotency_key=True)  # type: ignore[call-arg]
     retrykit.httpx.RetryTransport(raise_for_status="yes")  # type: ignore[arg-type]
+    retrykit.httpx.RetryTransport(verify=1.5)  # type: ignore[arg-type]
     retrykit.aiohttp.middleware(budget=None)  # type: ignore[call-arg]
     retrykit.urllib.urlopen("http://127.0.0.1:1/", policy=retry, retries=2)  # type: ignore[call-arg]
