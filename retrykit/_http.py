@@ -92,9 +92,17 @@ class HTTPOptions(Frozen):
         self._init(**flags, budgets=budgets)
 
     @classmethod
+    def of(cls, options: HTTPKWs) -> HTTPOptions:
+        """The options for an adapter's keywords; the defaults are one shared object (no validation per call)."""
+        return cls(**options) if options else _DEFAULT_OPTIONS
+
+    @classmethod
     def take(cls, kwargs: dict[str, Any]) -> HTTPOptions:
         """The options among an adapter's keywords, removed from ``kwargs`` (the rest go to the client)."""
         return cls(**{name: kwargs.pop(name) for name in cls._fields if name in kwargs})
+
+
+_DEFAULT_OPTIONS = HTTPOptions()
 
 
 def check_policy(policy: object) -> RetryPolicy:

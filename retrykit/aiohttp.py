@@ -34,7 +34,7 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
     request: ``session.get(url, middlewares=(middleware(policy),))``.
     """
     retry_policy = check_policy(policy)
-    http_options = HTTPOptions(**options)
+    http_options = HTTPOptions.of(options)
 
     async def retrykit_middleware(request: aiohttp.ClientRequest, handler: Handler) -> aiohttp.ClientResponse:
         call = RequestRetry(

@@ -37,28 +37,31 @@ def urlopen(
     ``raise_for_status=True``. The caller's ``Request`` is never modified.
     """
     retry_policy = check_policy(policy)
-    http_options = HTTPOptions(**options)
-    original = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
-    body = data if data is not None else original.data
-    headers = {**original.headers, **original.unredirected_hdrs}
-    method = getattr(original, "method", None) or ("POST" if body is not None else "GET")
+    http_options = HTTPOptions.of(options)
+    if isinstance(url, urllib.request.Request):
+        original = url
+        body = data if data is not None else original.data
+        headers = {**original.headers, **original.unredirected_hdrs}
+        method = getattr(original, "method", None) or ("POST" if body is not None else "GET")
+        target = original.full_url
+    else:  # a URL string: the one Request is ours from the start
+        original, body, headers = None, data, {}
+        method = "POST" if data is not None else "GET"
+        target = url
     call = RequestRetry(
-        retry_policy,
-        http_options,
-        method,
-        original.full_url,
-        headers,
-        client="urlopen",
-        replayable=_replayable(body),
+        retry_policy, http_options, method, target, headers, client="urlopen", replayable=_replayable(body)
     )
-    request = urllib.request.Request(
-        original.full_url,
-        data=body,
-        headers={**headers, **call.extra_headers()},
-        origin_req_host=original.origin_req_host,
-        unverifiable=original.unverifiable,
-        method=method,
-    )
+    if original is None:
+        request = urllib.request.Request(target, body, dict(call.extra_headers()), method=method)
+    else:  # a copy: the caller's Request is never modified (urllib's handlers add headers to it)
+        request = urllib.request.Request(
+            target,
+            data=body,
+            headers={**headers, **call.extra_headers()},
+            origin_req_host=original.origin_req_host,
+            unverifiable=original.unverifiable,
+            method=method,
+        )
     # Like urllib.request.urlopen: the installed opener (install_opener), or with a
     # context one opener of our own for this call (an opener and its handlers form a
     # reference cycle, so not one per attempt).
