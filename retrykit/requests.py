@@ -97,8 +97,15 @@ def _headers(response: requests.Response) -> object:
 
 def _drain(response: requests.Response) -> bytes:
     """Read up to 64 KiB so the pooled connection can be reused, then release it."""
+    raw = response.raw
     try:
-        return response.raw.read(DRAIN_LIMIT + 1, decode_content=True) if response.raw is not None else b""
+        if raw is None:
+            return b""
+        # A body whose announced length fits is read in one call; reading by amount makes
+        # urllib3 look for more after it (a second read per retried response).
+        remaining = getattr(raw, "length_remaining", None)
+        fits = isinstance(remaining, int) and remaining <= DRAIN_LIMIT
+        return raw.read(decode_content=True) if fits else raw.read(DRAIN_LIMIT + 1, decode_content=True)
     except Exception:  # a broken body must not stop the retry
         return b""
     finally:
