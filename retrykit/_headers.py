@@ -156,6 +156,7 @@ def _list_items(text: str) -> list[str]:
 CASE_INSENSITIVE_HEADERS: frozenset[str] = frozenset(
     (
         "requests.structures.CaseInsensitiveDict",
+        "urllib3._collections.HTTPHeaderDict",  # what requests' adapter decides on
         "httpx.Headers",
         "multidict._multidict.CIMultiDict",  # aiohttp
         "multidict._multidict.CIMultiDictProxy",

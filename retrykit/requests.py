@@ -9,10 +9,11 @@ from ._extras import missing_extra
 try:
     import requests
     import requests.adapters
+    from urllib3 import BaseHTTPResponse
 except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("requests") from _missing
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy
+from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy, mark_gave_up
 from ._policy import RetryPolicy
 
 __all__ = ["AdapterKWs", "RetryAdapter", "session"]
@@ -66,12 +67,20 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             prepared.headers[IDEMPOTENCY_HEADER] = call.key
         send_once = super().send
 
-        def send() -> requests.Response:
+        def send() -> BaseHTTPResponse:
             if rewind is not None:
                 body.seek(rewind)  # replay a file-like body from where it started
-            return send_once(prepared, *args, **kwargs)
+            return send_once(prepared, *args, **kwargs)  # type: ignore[return-value]  # see build_response
 
-        return call.drive(send, _status, _headers, _drain)
+        response = super().build_response(prepared, call.drive(send, _status, _headers, _drain))
+        if call.final is not None:
+            mark_gave_up(response)  # so a policy around raise_for_status() does not retry it again
+        return response
+
+    def build_response(self, req: requests.PreparedRequest, resp: BaseHTTPResponse) -> requests.Response:
+        """Hand back urllib3's response as it is: :meth:`send` decides on it, and builds one
+        ``requests.Response``, for the response it returns (not one per retried attempt)."""
+        return resp  # type: ignore[return-value]
 
 
 def _start_of(body: Any) -> int | None:
@@ -87,29 +96,28 @@ def _start_of(body: Any) -> int | None:
         return None
 
 
-def _status(response: requests.Response) -> int:
-    return response.status_code
+def _status(response: BaseHTTPResponse) -> int:
+    return response.status
 
 
-def _headers(response: requests.Response) -> object:
+def _headers(response: BaseHTTPResponse) -> object:
     return response.headers
 
 
-def _drain(response: requests.Response) -> bytes:
-    """Read up to 64 KiB so the pooled connection can be reused, then release it."""
-    raw = response.raw
+def _drain(response: BaseHTTPResponse) -> bytes:
+    """Read up to 64 KiB so the pooled connection can be reused, then release it (as ``Response.close``)."""
     try:
-        if raw is None:
-            return b""
         # A body whose announced length fits is read in one call; reading by amount makes
         # urllib3 look for more after it (a second read per retried response).
-        remaining = getattr(raw, "length_remaining", None)
-        fits = isinstance(remaining, int) and remaining <= DRAIN_LIMIT
-        return raw.read(decode_content=True) if fits else raw.read(DRAIN_LIMIT + 1, decode_content=True)
+        remaining = getattr(response, "length_remaining", None)
+        if isinstance(remaining, int) and remaining <= DRAIN_LIMIT:
+            return response.read(decode_content=True)
+        return response.read(DRAIN_LIMIT + 1, decode_content=True)
     except Exception:  # a broken body must not stop the retry
         return b""
     finally:
-        response.close()
+        response.close()  # a body left unread closes its connection rather than poison the pool
+        response.release_conn()
 
 
 def session(
