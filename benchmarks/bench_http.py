@@ -192,7 +192,7 @@ def run_sync(client: str, makers: dict[str, Callable[[], Callable[[str], bytes]]
             stmts[name] = (call, calls)
         samples = {k: [x / 1000 for x in v] for k, v in measure_together(stmts).items()}  # µs
         print(f"\n{client}, {scenario}: µs per call")
-        report("", samples, references(scenario), unit="µs")
+        report("", samples, {**references(scenario), "add-on": list(makers)[-1]}, unit="µs")  # the add-on is the last contender
         check(servers, scenario)
     finally:
         for server in servers.values():
@@ -223,7 +223,7 @@ def run_aiohttp(makers: dict[str, Callable[[], Callable[[str], Any]]], scenario:
         stmts: dict[str, tuple[Callable[[], object], int]] = {n: (driver(*gets[n]), 1) for n in names}
         samples = {k: [x / calls / 1000 for x in v] for k, v in measure_together(stmts).items()}  # µs
         print(f"\naiohttp, {scenario}: µs per call")
-        report("", samples, references(scenario), unit="µs")
+        report("", samples, {**references(scenario), "add-on": list(makers)[-1]}, unit="µs")  # the add-on is the last contender
         check(servers, scenario)
     finally:
         loop.run_until_complete(_close_sessions())
