@@ -6,19 +6,18 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypedDict, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
-from ._budget import HostBudgets
-from ._config import Frozen
 from ._engine import GAVE_UP_MARK, Stop
 from ._headers import get_header, server_verdict
 from ._mro import ClassTable
-from ._policy import RetryPolicy, retry
+from ._options import HTTPOptions
+from ._policy import RetryPolicy
 from ._report import log_gave_up
 from ._run import Run
 from ._target import RequestName, host_of
-from .errors import MAX_BODY, APIError
+from .errors import APIError
 
 R = TypeVar("R")
 
@@ -43,74 +42,6 @@ NOT_SENT_ERRORS = frozenset(
         "aiohttp.client_exceptions.ConnectionTimeoutError",
     )
 )
-DRAIN_LIMIT = MAX_BODY
-
-
-class HTTPKWs(TypedDict, total=False):
-    """The keywords every adapter takes, written once: each adapter's signature unpacks them."""
-
-    idempotency_keys: bool
-    """Send one ``Idempotency-Key`` per call (the same on every attempt), so a POST may be retried."""
-    retry_non_idempotent: bool
-    """Retry non-idempotent methods without a key (the request may be applied twice)."""
-    raise_for_status: bool
-    """Raise the typed :class:`~retrykit.errors.APIError` for a final error response instead of returning it."""
-    budgets: HostBudgets | None
-    """One retry budget per host (``HostBudgets()``), instead of the policy's own."""
-
-
-class HTTPOptions(Frozen):
-    """How an adapter treats non-idempotent requests, final error responses and per-host budgets.
-
-    Built once per adapter from its :class:`HTTPKWs` (``HTTPOptions(**options)``).
-    """
-
-    __slots__ = tuple(HTTPKWs.__annotations__)
-    idempotency_keys: bool
-    retry_non_idempotent: bool
-    raise_for_status: bool
-    budgets: HostBudgets | None
-
-    def __init__(
-        self,
-        *,
-        idempotency_keys: bool = False,
-        retry_non_idempotent: bool = False,
-        raise_for_status: bool = False,
-        budgets: HostBudgets | None = None,
-    ) -> None:
-        if budgets is not None and not isinstance(budgets, HostBudgets):
-            raise TypeError(f"budgets must be a HostBudgets or None, got {type(budgets).__name__}")
-        flags = {
-            "idempotency_keys": idempotency_keys,
-            "retry_non_idempotent": retry_non_idempotent,
-            "raise_for_status": raise_for_status,
-        }
-        for name, value in flags.items():
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-        self._init(**flags, budgets=budgets)
-
-    @classmethod
-    def of(cls, options: HTTPKWs) -> HTTPOptions:
-        """The options for an adapter's keywords; the defaults are one shared object (no validation per call)."""
-        return cls(**options) if options else _DEFAULT_OPTIONS
-
-    @classmethod
-    def take(cls, kwargs: dict[str, Any]) -> HTTPOptions:
-        """The options among an adapter's keywords, removed from ``kwargs`` (the rest go to the client)."""
-        return cls(**{name: kwargs.pop(name) for name in cls._fields if name in kwargs})
-
-
-_DEFAULT_OPTIONS = HTTPOptions()
-
-
-def check_policy(policy: object) -> RetryPolicy:
-    if policy is None:
-        return retry
-    if not isinstance(policy, RetryPolicy):
-        raise TypeError(f"policy must be a RetryPolicy or None, got {type(policy).__name__}")
-    return policy
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -358,38 +289,4 @@ class RequestRetry:
             await self.async_sleep(delay)
 
 
-def drain(chunks: Iterable[bytes]) -> bytes:
-    """Up to 64 KiB (and a byte) of a body being discarded, so its connection can be reused.
-
-    A body that breaks midway yields what was read: it must not stop the retry.
-    The caller releases the response.
-    """
-    kept: list[bytes] = []
-    size = 0
-    try:
-        for chunk in chunks:
-            kept.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
-                break
-    except Exception:
-        pass
-    return b"".join(kept)
-
-
-async def adrain(chunks: AsyncIterable[bytes]) -> bytes:
-    """:func:`drain` for an async body."""
-    kept: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in chunks:
-            kept.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
-                break
-    except Exception:
-        pass
-    return b"".join(kept)
-
-
-__all__ = ["HTTPKWs", "HTTPOptions", "RequestRetry", "adrain", "check_policy", "drain", "host_of", "mark_gave_up", "was_not_sent"]
+__all__ = ["RequestRetry", "mark_gave_up", "was_not_sent"]

@@ -13,7 +13,9 @@ try:
 except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("aiohttp") from _missing
 
-from ._http import IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, adrain, check_policy
+from ._drain import adrain
+from ._http import IDEMPOTENCY_HEADER, RequestRetry
+from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]

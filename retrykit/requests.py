@@ -13,7 +13,9 @@ try:
 except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("requests") from _missing
 
-from ._http import DRAIN_LIMIT, IDEMPOTENCY_HEADER, HTTPKWs, HTTPOptions, RequestRetry, check_policy, mark_gave_up
+from ._drain import DRAIN_LIMIT
+from ._http import IDEMPOTENCY_HEADER, RequestRetry, mark_gave_up
+from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 
 __all__ = ["AdapterKWs", "RetryAdapter", "session"]

@@ -8,7 +8,9 @@ import urllib.request
 from http.client import HTTPResponse
 from typing import Unpack
 
-from ._http import DRAIN_LIMIT, HTTPKWs, HTTPOptions, RequestRetry, check_policy
+from ._drain import DRAIN_LIMIT
+from ._http import RequestRetry
+from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 
 __all__ = ["urlopen"]

@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from retrykit import Backoff, HostBudgets, RetryBudget, RetryPolicy
-from retrykit._http import host_of
 from retrykit._simulate import SCENARIOS, FleetScenario, budget_refusals, run_fleet, run_occ, strategies
+from retrykit._target import host_of
 from retrykit.testing import instant
 
 from .helpers import Flaky, HTTPFailure

@@ -20,7 +20,7 @@ import retrykit.httpx
 import retrykit.requests
 import retrykit.urllib
 from retrykit import Backoff, RetryPolicy
-from retrykit._http import HTTPKWs, HTTPOptions
+from retrykit._options import HTTPKWs, HTTPOptions
 from retrykit.testing import FlakyServer, Reply, instant
 
 FAST = RetryPolicy(backoff=Backoff(jitter=0), retry_after_jitter=0)
