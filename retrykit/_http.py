@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
+from . import _runtime
 from ._engine import GAVE_UP_MARK, Stop
 from ._headers import get_header, server_verdict
 from ._mro import ClassTable
@@ -87,7 +88,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "run", "final", "out_of_time")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "start", "run", "final", "out_of_time")
 
     def __init__(
         self,
@@ -124,9 +125,10 @@ class RequestRetry:
                 self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
             self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
-        # A deadline counts from the start of the request, as policy.call's does; without
-        # one, the driver is made at the first failure and the success path reads no clock.
-        self.run: Run | None = self._new_run() if policy.deadline is not None else None
+        # A deadline counts from the start of the request, as policy.call's does: then (only)
+        # the success path reads a clock. The driver itself is made at the first failure.
+        self.start = (_runtime.override or policy).clock() if policy.deadline is not None else None
+        self.run: Run | None = None
         self.final: APIError | None = None
         # Set by an adapter whose client's own timeout for the whole request ran out.
         self.out_of_time = False
@@ -135,7 +137,7 @@ class RequestRetry:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
     def _new_run(self) -> Run:
-        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget)
+        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget, start=self.start)
 
     def _run(self) -> Run:
         if self.run is None:
@@ -160,7 +162,7 @@ class RequestRetry:
         retryable = (table.is_retryable(status) if verdict is None else verdict) and self.replayable
         method_allows = self.by_table or status in NOT_APPLIED_STATUSES
         refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
-        delay = run.failed(error, retryable and method_allows, refusal)
+        delay = run.failed(error, retryable and method_allows, refusal=refusal)
         if delay is None:
             self.final = error
             mark_gave_up(response)
@@ -171,11 +173,11 @@ class RequestRetry:
         if not isinstance(error, Exception):
             return None
         if self.out_of_time:
-            return self._run().failed(error, False, Stop.CLIENT_TIMEOUT)
+            return self._run().failed(error, False, refusal=Stop.CLIENT_TIMEOUT)
         retryable = self.policy.should_retry(error) and self.replayable
         method_allows = self.by_table or was_not_sent(error)
         refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
-        return self._run().failed(error, retryable and method_allows, refusal)
+        return self._run().failed(error, retryable and method_allows, refusal=refusal)
 
     def sleep(self, delay: float) -> None:
         self._run().sleep(delay)
