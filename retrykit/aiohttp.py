@@ -23,6 +23,8 @@ Middleware = Callable[[aiohttp.ClientRequest, Handler], Awaitable[aiohttp.Client
 
 __all__ = ["middleware"]
 
+_REMEMBERED = 16  # errors given up on, per middleware, that aiohttp may yet run it again for
+
 
 def _replayable(body: object) -> bool:
     # Bytes, str, form and JSON bodies are kept in memory; streams and generators are one-shot.
@@ -37,8 +39,20 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
     """
     retry_policy = check_policy(policy)
     http_options = HTTPOptions.of(options)
+    # aiohttp runs the middlewares once more after a ClientOSError or ServerDisconnectedError
+    # on an idempotent request (taking it for a stale pooled connection): after the policy
+    # gave up on one, that would be a second round of retries. Such an error is remembered
+    # by the request's timer (one per session.request call, kept alive here so its id is not
+    # reused) and raised again at once. A few at most: a call aiohttp does not re-run leaves its
+    # entry until it is pushed out.
+    gave_up: dict[int, tuple[object, BaseException]] = {}
 
     async def retrykit_middleware(request: aiohttp.ClientRequest, handler: Handler) -> aiohttp.ClientResponse:
+        timer = getattr(request, "_timer", None)
+        if timer is not None and gave_up:
+            seen = gave_up.pop(id(timer), None)
+            if seen is not None and seen[0] is timer:
+                raise seen[1]
         call = RequestRetry(
             retry_policy,
             http_options,
@@ -61,7 +75,14 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
                 call.out_of_time = _timed_out(request)
                 raise
 
-        response = await call.adrive(send, _status, _headers, _drain)
+        try:
+            response = await call.adrive(send, _status, _headers, _drain)
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as error:
+            if timer is not None and call.run is not None and not isinstance(error, aiohttp.ClientConnectorError):
+                if len(gave_up) >= _REMEMBERED:
+                    del gave_up[next(iter(gave_up))]
+                gave_up[id(timer)] = (timer, error)
+            raise
         if call.final is not None:
             _carry_give_up(response, call)
         return response

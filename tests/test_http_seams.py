@@ -122,3 +122,17 @@ def test_an_adapters_deadline_counts_from_the_start_of_the_request(send: Send) -
         assert send(policy, "GET", server.url).status == 503
     assert len(server.requests) == 1
     assert slept == []
+
+
+def test_an_outer_policy_stops_when_the_adapter_gave_up_on_an_error(send: Send) -> None:
+    with FlakyServer([Reply.dropped() for _ in range(6)]) as server, instant() as clock:
+
+        @FAST
+        def outer() -> Result:
+            return send(FAST, "GET", server.url)
+
+        with pytest.raises(Exception) as info:
+            outer()
+    assert "inner retry already gave up" not in "".join(getattr(info.value, "__notes__", ()))
+    assert len(server.requests) == 6  # not 36
+    assert len(clock.delays) == 5

@@ -353,3 +353,19 @@ def test_aiohttp_a_per_attempt_timeout_is_retried() -> None:
         assert asyncio.run(main(server.url)) == 200
     assert len(server.requests) == 2
     assert clock.delays == [1.0]
+
+
+def test_aiohttp_does_not_run_the_middleware_again_after_it_gave_up() -> None:
+    # aiohttp re-runs the middlewares once after a ServerDisconnectedError on a GET: after the
+    # policy gave up, that would be 6 more attempts. The next call is a call like any other.
+    async def main(url: str) -> int:
+        async with aiohttp.ClientSession(middlewares=(retrykit.aiohttp.middleware(FAST),)) as s:
+            with pytest.raises(aiohttp.ServerDisconnectedError) as info:
+                await s.get(url)
+            assert "after 6 attempts" in info.value.__notes__[0]
+            async with s.get(url) as r:
+                return r.status
+
+    with FlakyServer([Reply.dropped() for _ in range(6)]) as server, instant():
+        assert asyncio.run(main(server.url)) == 200
+    assert len(server.requests) == 7
