@@ -37,6 +37,8 @@ class Stop(enum.Enum):
     """The retry budget refused the retry (too many failures across calls)."""
     NOT_IDEMPOTENT = "not_idempotent"
     """Retryable, but the HTTP request's method is not idempotent and it may have been applied."""
+    ONE_SHOT_BODY = "one_shot_body"
+    """Retryable, but the HTTP request's body was a stream that cannot be sent again."""
     CLIENT_TIMEOUT = "client_timeout"
     """The client's own timeout for the whole request ran out: every further attempt would fail at once."""
 

@@ -159,10 +159,9 @@ class RequestRetry:
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
         verdict = server_verdict(headers)
-        retryable = (table.is_retryable(status) if verdict is None else verdict) and self.replayable
-        method_allows = self.by_table or status in NOT_APPLIED_STATUSES
-        refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
-        delay = run.failed(error, retryable and method_allows, refusal=refusal)
+        retryable = table.is_retryable(status) if verdict is None else verdict
+        allowed, refusal = self._allowed(retryable, self.by_table or status in NOT_APPLIED_STATUSES)
+        delay = run.failed(error, allowed, refusal=refusal)
         if delay is None:
             self.final = error
             mark_gave_up(response)
@@ -174,10 +173,19 @@ class RequestRetry:
             return None
         if self.out_of_time:
             return self._run().failed(error, False, refusal=Stop.CLIENT_TIMEOUT)
-        retryable = self.policy.should_retry(error) and self.replayable
-        method_allows = self.by_table or was_not_sent(error)
-        refusal = Stop.NOT_IDEMPOTENT if retryable and not method_allows else Stop.NOT_RETRYABLE
-        return self._run().failed(error, retryable and method_allows, refusal=refusal)
+        retryable = self.policy.should_retry(error)
+        allowed, refusal = self._allowed(retryable, self.by_table or was_not_sent(error))
+        return self._run().failed(error, allowed, refusal=refusal)
+
+    def _allowed(self, retryable: bool, method_allows: bool) -> tuple[bool, Stop]:
+        """Whether a failure the policy would retry may be retried, and if not, which rule says no."""
+        if not retryable:
+            return False, Stop.NOT_RETRYABLE
+        if not self.replayable:
+            return False, Stop.ONE_SHOT_BODY
+        if not method_allows:
+            return False, Stop.NOT_IDEMPOTENT
+        return True, Stop.NOT_RETRYABLE
 
     def sleep(self, delay: float) -> None:
         self._run().sleep(delay)

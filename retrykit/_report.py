@@ -114,6 +114,7 @@ _STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
     "DEADLINE": lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
     "BUDGET": "; the retry budget is exhausted (too many failures across calls)",
     "NOT_IDEMPOTENT": " is not retried for a non-idempotent method: the request may have been applied",
+    "ONE_SHOT_BODY": " is not retried: the request's body was a one-shot stream, which cannot be sent again",
     "CLIENT_TIMEOUT": "; the client's total timeout for the request has run out, so no attempt could succeed",
 }
 # What to do about a stop, by name, where the status table's "How to fix" would send the user the wrong way.
@@ -122,6 +123,7 @@ _STOP_HINTS: dict[str, str] = {
         "send an Idempotency-Key the server dedupes on (idempotency_keys=True, or your own header), "
         "or retry anyway with retry_non_idempotent=True (the request may then be applied twice)"
     ),
+    "ONE_SHOT_BODY": "pass the body as bytes, or as a seekable file, to have the request retried",
     "CLIENT_TIMEOUT": (
         "the client's total timeout spans every attempt and wait: bound each attempt instead "
         "(aiohttp: ClientTimeout(sock_connect=..., sock_read=...)) and the whole call with the policy's deadline="

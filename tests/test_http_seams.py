@@ -136,3 +136,14 @@ def test_an_outer_policy_stops_when_the_adapter_gave_up_on_an_error(send: Send) 
     assert "inner retry already gave up" not in "".join(getattr(info.value, "__notes__", ()))
     assert len(server.requests) == 6  # not 36
     assert len(clock.delays) == 5
+
+
+def test_a_one_shot_body_not_retried_says_why(send: Send) -> None:
+    body = iter([b"chunk1", b"chunk2"])
+    headers = {"Content-Length": "12"} if send is CLIENTS["urllib"] else {}
+    with FlakyServer([Reply.error(503)]) as server, instant(), pytest.raises(APIError) as info:
+        send(FAST, "PUT", server.url, body=body, headers=headers, raise_for_status=True)
+    note = "\n".join(info.value.__notes__)
+    assert "the request's body was a one-shot stream" in note
+    assert "as bytes, or as a seekable file" in note
+    assert len(server.requests) == 1
