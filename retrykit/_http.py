@@ -88,7 +88,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "start", "run", "final", "out_of_time")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time")
 
     def __init__(
         self,
@@ -100,6 +100,7 @@ class RequestRetry:
         *,
         client: str,
         replayable: bool = True,
+        returns_errors: bool = True,
     ) -> None:
         if policy.on_result is not None:
             # Refused, not ignored: the adapters hand back a response before its body is read.
@@ -125,6 +126,9 @@ class RequestRetry:
                 self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
             self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
+        # Whether a final error response goes back to the caller as a response (urllib raises
+        # it as HTTPError, which carries the give-up note: no log line is needed for it).
+        self.returns_errors = returns_errors
         # A deadline counts from the start of the request, as policy.call's does: then (only)
         # the success path reads a clock. The driver itself is made at the first failure.
         self.start = (_runtime.override or policy).clock() if policy.deadline is not None else None
@@ -212,7 +216,7 @@ class RequestRetry:
         not retryable (a 404 at the first attempt) is an answer, not a give-up: no line.
         """
         run, final = self.run, self.final
-        if run is None or final is None or not self.policy.log:
+        if run is None or final is None or not self.policy.log or not self.returns_errors:
             return
         state = run.state
         if state.attempt == 1 and state.stop in (Stop.NOT_RETRYABLE, Stop.INHERITED):

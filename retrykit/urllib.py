@@ -51,7 +51,14 @@ def urlopen(
         method = "POST" if data is not None else "GET"
         target = url
     call = RequestRetry(
-        retry_policy, http_options, method, target, headers, client="urlopen", replayable=_replayable(body)
+        retry_policy,
+        http_options,
+        method,
+        target,
+        headers,
+        client="urlopen",
+        replayable=_replayable(body),
+        returns_errors=False,  # an error status is raised as HTTPError, with the note
     )
     if original is None:
         request = urllib.request.Request(target, body, dict(call.extra_headers()), method=method)
