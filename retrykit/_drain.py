@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
+from contextlib import suppress
 
 from .errors import MAX_BODY
 
@@ -11,35 +12,40 @@ from .errors import MAX_BODY
 DRAIN_LIMIT = MAX_BODY
 
 
+class _Kept:
+    """The chunks read so far, and their size."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def full(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; True once more than the limit is kept (the rest stays unread)."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return self.size > DRAIN_LIMIT
+
+
 def drain(chunks: Iterable[bytes]) -> bytes:
-    """Up to 64 KiB (and a byte) of a body being discarded, so its connection can be reused.
+    """Up to 64 KiB (and a byte) of a body being discarded; the caller releases the response.
 
     A body that breaks midway yields what was read: it must not stop the retry.
-    The caller releases the response.
     """
-    kept: list[bytes] = []
-    size = 0
-    try:
+    kept = _Kept()
+    with suppress(Exception):
         for chunk in chunks:
-            kept.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
+            if kept.full(chunk):
                 break
-    except Exception:
-        pass
-    return b"".join(kept)
+    return b"".join(kept.chunks)
 
 
 async def adrain(chunks: AsyncIterable[bytes]) -> bytes:
     """:func:`drain` for an async body."""
-    kept: list[bytes] = []
-    size = 0
-    try:
+    kept = _Kept()
+    with suppress(Exception):
         async for chunk in chunks:
-            kept.append(chunk)
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
+            if kept.full(chunk):
                 break
-    except Exception:
-        pass
-    return b"".join(kept)
+    return b"".join(kept.chunks)
