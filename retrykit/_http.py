@@ -88,7 +88,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping")
 
     def __init__(
         self,
@@ -136,6 +136,11 @@ class RequestRetry:
         self.final: APIError | None = None
         # Set by an adapter whose client's own timeout for the whole request ran out.
         self.out_of_time = False
+        # Where the client runs the retry loop itself and asks us (requests: urllib3 does):
+        # the response already decided on there, and an error a hook raised there, which
+        # passes through the adapter's own loop untouched.
+        self.decided: object = None
+        self.escaping: BaseException | None = None
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
@@ -154,6 +159,9 @@ class RequestRetry:
         A response handed back after giving up is marked, so a policy around the
         caller (``@retry`` over ``raise_for_status()``) does not retry it again.
         """
+        if response is not None and response is self.decided:
+            self.decided = None
+            return None
         table = self.policy.status_table
         if status < 400 and not table.is_retryable(status):
             budget = self.budget
@@ -173,7 +181,7 @@ class RequestRetry:
 
     def check_error(self, error: BaseException) -> float | None:
         """After a failed attempt that raised: seconds to wait, or None to re-raise."""
-        if not isinstance(error, Exception):
+        if not isinstance(error, Exception) or error is self.escaping:
             return None
         if self.out_of_time:
             return self._run().failed(error, False, refusal=Stop.CLIENT_TIMEOUT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Unpack
 
 from ._extras import missing_extra
@@ -9,7 +10,9 @@ from ._extras import missing_extra
 try:
     import requests
     import requests.adapters
+    import urllib3
     from urllib3 import BaseHTTPResponse
+    from urllib3.exceptions import MaxRetryError
 except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("requests") from _missing
 
@@ -46,8 +49,19 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
                 f"pass a policy instead: RetryPolicy(max_retries={adapter_kwargs['max_retries']!r})"
             )
         self.options: HTTPOptions = HTTPOptions.take(adapter_kwargs)
+        self._calls = threading.local()  # the request each thread is sending (see max_retries)
         super().__init__(max_retries=0, **adapter_kwargs)  # urllib3's retries off: every retry is the policy's
 
+    @property
+    def max_retries(self) -> urllib3.Retry:
+        """What urllib3 is told about retries: off, except for the responses of a request
+        being sent, which urllib3 retries inside its pool as that request's policy decides."""
+        hook = getattr(self.__dict__.get("_calls"), "hook", None)
+        return hook if hook is not None else self.__dict__["_max_retries"]  # type: ignore[no-any-return]
+
+    @max_retries.setter
+    def max_retries(self, value: urllib3.Retry) -> None:
+        self.__dict__["_max_retries"] = value
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         body: Any = request.body
         # A file-like body can be replayed from where it started; a generator or a pipe cannot.
@@ -67,12 +81,17 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
         if call.key is not None:
             prepared = request.copy()  # never modify the caller's request
             prepared.headers[IDEMPOTENCY_HEADER] = call.key
-        send_once = super().send
+        calls = self.__dict__.setdefault("_calls", threading.local())  # (an unpickled adapter has none yet)
+        send_once, hook = super().send, _PolicyRetry(call)
 
         def send() -> BaseHTTPResponse:
             if rewind is not None:
                 body.seek(rewind)  # replay a file-like body from where it started
-            return send_once(prepared, *args, **kwargs)  # type: ignore[return-value]  # see build_response
+            calls.hook = hook
+            try:
+                return send_once(prepared, *args, **kwargs)  # type: ignore[return-value]  # see build_response
+            finally:
+                calls.hook = None
 
         response = super().build_response(prepared, call.drive(send, _status, _headers, _drain))
         if call.final is not None:
@@ -83,6 +102,58 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
         """Hand back urllib3's response as it is: :meth:`send` decides on it, and builds one
         ``requests.Response``, for the response it returns (not one per retried attempt)."""
         return resp  # type: ignore[return-value]
+
+
+class _PolicyRetry(urllib3.Retry):
+    """urllib3's retry hook, answered by one request's :class:`RequestRetry`.
+
+    An error response is retried inside urllib3's pool, as urllib3's own ``Retry`` would
+    be (not through ``HTTPAdapter.send`` again: its connection lookup and set-up cost
+    ~14 us per attempt): urllib3 asks, the engine decides, the body is drained (bounded)
+    and the wait slept here. Errors go on as with urllib3's retries off, to the adapter's
+    loop, so requests reports them exactly as before.
+    """
+
+    _OFF = urllib3.Retry(0, read=False)
+
+    def __init__(self, call: RequestRetry) -> None:
+        super().__init__(total=None, raise_on_status=False, respect_retry_after_header=False)
+        self.call = call
+        self.delay = 0.0
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # Every error status is the engine's to judge (x-should-retry can make any of them retryable).
+        return status_code >= 400 or self.call.policy.status_table.is_retryable(status_code)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> _PolicyRetry:
+        if response is None:  # an error: retries off, so this raises (MaxRetryError, or the error itself)
+            return self._OFF.increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[return-value]
+        call = self.call
+        try:
+            delay = call.check_response(response.status, response.headers, response)
+        except BaseException as hook_error:  # a hook raised: release the connection, pass the error on as it is
+            _drain(response)
+            call.escaping = hook_error
+            raise
+        if delay is None:  # urllib3 returns this response: the adapter's loop takes it as settled
+            call.decided = response
+            raise MaxRetryError(_pool, url or "")
+        remaining = getattr(response, "length_remaining", None)
+        if not (isinstance(remaining, int) and remaining <= DRAIN_LIMIT):
+            _drain(response)  # bounded: urllib3's own drain (unbounded) then finds nothing left
+        self.delay = delay
+        return self
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        self.call.sleep(self.delay)
 
 
 def _start_of(body: Any) -> int | None:

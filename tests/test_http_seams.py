@@ -150,3 +150,14 @@ def test_a_one_shot_body_not_retried_says_why(send: Send) -> None:
     assert "the request's body was a one-shot stream" in note
     assert "as bytes, or as a seekable file" in note
     assert len(server.requests) == 1
+
+
+def test_a_raising_hook_error_comes_out_as_itself(send: Send) -> None:
+    def hook(event: RetryEvent) -> None:
+        raise RuntimeError("hook failed")
+
+    with FlakyServer([Reply.error(503)]) as server, instant(), pytest.raises(RuntimeError, match="hook failed") as info:
+        send(FAST(on_retry=hook), "GET", server.url)
+    assert not getattr(info.value, "__notes__", None)  # not taken for a failed attempt of the request
+    assert isinstance(info.value.__context__, APIError)  # the failure the hook was told about
+    assert len(server.requests) == 1
