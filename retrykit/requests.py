@@ -93,7 +93,12 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             finally:
                 calls.hook = None
 
-        response = super().build_response(prepared, call.drive(send, _status, _headers, _drain))
+        try:
+            raw = call.drive(send, _status, _headers, _drain)
+        finally:
+            # A hook's error, kept to pass it through, holds frames that hold the call: no cycle.
+            call.escaping = None
+        response = super().build_response(prepared, raw)
         if call.final is not None:
             mark_gave_up(response)  # so a policy around raise_for_status() does not retry it again
         return response
