@@ -81,7 +81,9 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
         if call.key is not None:
             prepared = request.copy()  # never modify the caller's request
             prepared.headers[IDEMPOTENCY_HEADER] = call.key
-        calls = self.__dict__.setdefault("_calls", threading.local())  # (an unpickled adapter has none yet)
+        calls = self.__dict__.get("_calls")
+        if calls is None:  # an unpickled adapter
+            calls = self._calls = threading.local()
         send_once, hook = super().send, _PolicyRetry(call)
 
         def send() -> BaseHTTPResponse:
@@ -122,7 +124,7 @@ class _PolicyRetry(urllib3.Retry):
     _OFF = urllib3.Retry(0, read=False)
 
     def __init__(self, call: RequestRetry) -> None:
-        super().__init__(total=None, raise_on_status=False, respect_retry_after_header=False)
+        # Speed only: no Retry.__init__ per request; its settings are class attributes (below).
         self.call = call
         self.delay = 0.0
 
@@ -159,6 +161,13 @@ class _PolicyRetry(urllib3.Retry):
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         self.call.sleep(self.delay)
+
+
+# What urllib3 reads of a Retry besides the three methods above (raise_on_status above all:
+# False, so a response given up on is returned), from one configured the ordinary way.
+for _name, _value in vars(urllib3.Retry(total=None, raise_on_status=False, respect_retry_after_header=False)).items():
+    setattr(_PolicyRetry, _name, _value)
+del _name, _value
 
 
 def _start_of(body: Any) -> int | None:
