@@ -62,6 +62,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
     @max_retries.setter
     def max_retries(self, value: urllib3.Retry) -> None:
         self.__dict__["_max_retries"] = value
+
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         body: Any = request.body
         # A file-like body can be replayed from where it started; a generator or a pipe cannot.
