@@ -33,7 +33,7 @@ class AdapterKWs(HTTPKWs, total=False):
 
 
 class RetryAdapter(requests.adapters.HTTPAdapter):
-    """An ``HTTPAdapter`` that retries by a retrykit policy (urllib3's own retries stay off).
+    """An ``HTTPAdapter`` that retries by a retrykit policy (urllib3 never retries by rules of its own).
 
     Extra keyword arguments go to ``HTTPAdapter`` (``pool_connections``, ``pool_maxsize``,
     ``pool_block``); ``max_retries`` is refused: retries are the policy's.
