@@ -39,6 +39,9 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
     ``pool_block``); ``max_retries`` is refused: retries are the policy's.
     """
 
+    # What pickling keeps (requests pickles adapters with their sessions): the policy and options too.
+    __attrs__ = [*requests.adapters.HTTPAdapter.__attrs__, "policy", "options"]  # noqa: RUF012 - as requests declares it
+
     def __init__(self, policy: RetryPolicy | None = None, **options: Unpack[AdapterKWs]) -> None:
         self.policy: RetryPolicy = check_policy(policy)
         adapter_kwargs: dict[str, Any] = dict(options)

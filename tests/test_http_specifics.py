@@ -369,3 +369,15 @@ def test_aiohttp_does_not_run_the_middleware_again_after_it_gave_up() -> None:
     with FlakyServer([Reply.dropped() for _ in range(6)]) as server, instant():
         assert asyncio.run(main(server.url)) == 200
     assert len(server.requests) == 7
+
+
+def test_requests_an_unpickled_adapter_still_retries() -> None:
+    import pickle
+
+    adapter = pickle.loads(pickle.dumps(retrykit.requests.RetryAdapter(FAST)))
+    s = requests.Session()
+    s.mount("http://", adapter)
+    with FlakyServer([Reply.error(503)]) as server, instant() as clock:
+        assert s.get(server.url, timeout=5).status_code == 200
+    assert clock.delays == [1.0]
+    assert adapter.max_retries.total == 0  # outside a request urllib3 is told: no retries
