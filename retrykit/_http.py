@@ -1,4 +1,4 @@
-"""What the HTTP adapters share: which requests may be retried, and one request's retry driver.
+"""One HTTP request's retry driver, shared by the adapters (the rules it applies are in ``_rules``).
 
 Each adapter (requests, httpx, aiohttp, urllib) only sends, reads and sleeps;
 every decision goes through :class:`RequestRetry` and from there to the engine.
@@ -12,66 +12,15 @@ from typing import TypeVar
 from . import _runtime
 from ._engine import GAVE_UP_MARK, Stop
 from ._headers import get_header, server_verdict
-from ._mro import ClassTable
 from ._options import HTTPOptions
 from ._policy import RetryPolicy
 from ._report import log_gave_up
+from ._rules import IDEMPOTENCY_HEADER, IDEMPOTENT_METHODS, NOT_APPLIED_STATUSES, was_not_sent
 from ._run import Run
 from ._target import RequestName, host_of
 from .errors import APIError
 
 R = TypeVar("R")
-
-# RFC 9110 9.2.2: these may be repeated without changing the outcome.
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"))
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-# Statuses at which the server provably did not apply the request, whatever the method.
-NOT_APPLIED_STATUSES = frozenset((429,))
-# Failures that happen before a single byte of the request is sent ("module.QualName"
-# along the MRO, and along the causes the clients wrap them in).
-NOT_SENT_ERRORS = frozenset(
-    (
-        "builtins.ConnectionRefusedError",
-        "socket.gaierror",
-        "urllib3.exceptions.NewConnectionError",
-        "urllib3.exceptions.ConnectTimeoutError",
-        "requests.exceptions.ConnectTimeout",
-        "httpx.ConnectError",
-        "httpx.ConnectTimeout",
-        "httpx.PoolTimeout",
-        "aiohttp.client_exceptions.ClientConnectorError",
-        "aiohttp.client_exceptions.ConnectionTimeoutError",
-    )
-)
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """The error and what it wraps (``__cause__``, ``__context__``, ``.reason``, ``args[0]``), a few levels deep."""
-    seen: list[BaseException] = []
-    todo = [error]
-    while todo and len(seen) < 12:
-        current = todo.pop()
-        if any(current is s for s in seen):
-            continue
-        seen.append(current)
-        for nxt in (
-            current.__cause__,
-            current.__context__,
-            getattr(current, "reason", None),
-            current.args[0] if current.args else None,
-        ):
-            if isinstance(nxt, BaseException):
-                todo.append(nxt)
-    return seen
-
-
-_not_sent_type: ClassTable[bool] = ClassTable(dict.fromkeys(NOT_SENT_ERRORS, True))
-
-
-def was_not_sent(error: BaseException) -> bool:
-    """True if the request provably never left: the connection itself failed."""
-    return any(_not_sent_type(type(cause)) for cause in _causes(error))
-
 
 def mark_gave_up(obj: object) -> None:
     """Mark a response we gave up on, so a policy around the caller does not retry it again."""
@@ -311,4 +260,4 @@ class RequestRetry:
             await self.async_sleep(delay)
 
 
-__all__ = ["RequestRetry", "mark_gave_up", "was_not_sent"]
+__all__ = ["RequestRetry", "mark_gave_up"]

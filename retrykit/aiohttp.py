@@ -14,9 +14,10 @@ except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("aiohttp") from _missing
 
 from ._drain import adrain
-from ._http import IDEMPOTENCY_HEADER, RequestRetry
+from ._http import RequestRetry
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
+from ._rules import IDEMPOTENCY_HEADER
 
 Handler = Callable[[aiohttp.ClientRequest], Awaitable[aiohttp.ClientResponse]]
 Middleware = Callable[[aiohttp.ClientRequest, Handler], Awaitable[aiohttp.ClientResponse]]

@@ -14,9 +14,10 @@ except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("httpx") from _missing
 
 from ._drain import adrain, drain
-from ._http import IDEMPOTENCY_HEADER, RequestRetry
+from ._http import RequestRetry
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
+from ._rules import IDEMPOTENCY_HEADER
 
 __all__ = ["EXTENSION", "AsyncRetryTransport", "RetryTransport", "TransportKWs"]
 

@@ -17,9 +17,10 @@ except ImportError as _missing:  # the client is an extra: say which one
     raise missing_extra("requests") from _missing
 
 from ._drain import DRAIN_LIMIT
-from ._http import IDEMPOTENCY_HEADER, RequestRetry, mark_gave_up
+from ._http import RequestRetry, mark_gave_up
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
+from ._rules import IDEMPOTENCY_HEADER
 
 __all__ = ["AdapterKWs", "RetryAdapter", "session"]
 
