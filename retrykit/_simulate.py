@@ -102,7 +102,7 @@ def run_fleet(
     budget: str | None,
     retries: bool = True,
     seed: int = 1,
-    max_tokens: float = 10,
+    max_tokens: float = 20,
 ) -> FleetResult:
     """Simulate ``scenario`` with every client retrying by ``backoff``.
 
@@ -313,7 +313,7 @@ def write_svg(path: str, title: str, series: list[tuple[str, dict[int, int]]]) -
 # -- model 3: what the default budget refuses under random failures ---------------------------------
 
 
-def budget_refusals(failure_rate: float, attempts: int = 200_000, seed: int = 1, max_tokens: float = 10) -> float:
+def budget_refusals(failure_rate: float, attempts: int = 200_000, seed: int = 1, max_tokens: float = 20) -> float:
     """Share of failures whose retry a ``RetryBudget(max_tokens)`` refuses, with independent failures.
 
     Drives the real budget with a seeded stream of attempt outcomes: each fails

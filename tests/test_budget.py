@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 import threading
 
 import pytest
@@ -88,7 +89,7 @@ def test_fatal_errors_are_neither_failure_nor_success() -> None:
     budget = RetryBudget()
     with pytest.raises(HTTPFailure):
         RetryPolicy(budget=budget).call(Flaky(HTTPFailure(401)))
-    assert budget.tokens == 10
+    assert budget.tokens == budget.max_tokens
 
 
 def test_successes_through_every_face_refill_the_budget() -> None:
@@ -151,14 +152,38 @@ def test_at_5_percent_failures_the_budget_refuses_almost_no_retries(scope: str) 
     assert refused <= 0.01 * (refused + retried)
 
 
-def test_the_default_budget_only_throttles_above_a_few_percent_failures() -> None:
+def test_a_bucket_of_10_only_throttles_above_a_few_percent_failures() -> None:
     # Driving the real bucket with independent failures: none refused at 3 %, about 1 % at 5 %
-    # (the knee of gRFC A6's defaults), and most at 10 %, where failures outpace the refill.
-    shares = [budget_refusals(rate, attempts=50_000) for rate in (0.01, 0.03, 0.05, 0.08, 0.10)]
+    # (the knee of gRPC's example bucket), and most at 10 %, where failures outpace the refill.
+    shares = [budget_refusals(rate, attempts=50_000, max_tokens=10) for rate in (0.01, 0.03, 0.05, 0.08, 0.10)]
     assert shares[:2] == [0.0, 0.0]
     assert 0.0 < shares[2] < 0.03
     assert shares == sorted(shares) and shares[-1] > 0.5
     assert budget_refusals(0.05, attempts=50_000, seed=7) == budget_refusals(0.05, attempts=50_000, seed=7)
+
+
+def test_the_default_bucket_holds_20_tokens() -> None:
+    budget = RetryBudget()
+    assert (budget.max_tokens, budget.token_ratio) == (20, 0.1)
+    # The first failing call keeps all five retries (a bucket of 10 would allow four).
+    assert [budget.record_failure() for _ in range(10)] == [True] * 9 + [False]
+    assert budget_refusals(0.05, attempts=100_000) == 0.0
+
+
+def test_a_budget_pickles_with_its_tokens_and_a_new_lock() -> None:
+    budget = RetryBudget(max_tokens=8)
+    budget.record_failure()
+    copy = pickle.loads(pickle.dumps(budget))
+    assert (copy.max_tokens, copy.token_ratio, copy.tokens) == (8, 0.1, 7)
+    assert [copy.record_failure() for _ in range(4)] == [True, True, False, False]
+    assert budget.tokens == 7  # a copy: the original is untouched
+
+
+def test_a_policy_holding_a_budget_pickles() -> None:
+    policy = RetryPolicy(max_retries=3, budget=RetryBudget(max_tokens=6))
+    copy = pickle.loads(pickle.dumps(policy))
+    assert copy.max_retries == 3
+    assert copy.budget is not None and copy.budget.max_tokens == 6
 
 
 def test_a_bucket_of_20_allows_every_retry_at_5_percent_and_still_caps_an_outage() -> None:
