@@ -72,7 +72,7 @@ def schedule(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """Print the retry-storm tables and write the load chart."""
-    from ._simulate import report
+    from ._sim_report import report
 
     print(report(seed=args.seed, out=args.out, occ_runs=args.runs))
     if args.out:
