@@ -2,13 +2,15 @@
 
 from ._attempts import Attempt, Attempts
 from ._backoff import Backoff, BackoffStrategy, DecorrelatedJitter, EqualJitter, FullJitter, Rng
-from ._budget import HostBudgets, RetryBudget
+from ._budget import RetryBudget
 from ._classify import is_transient
 from ._engine import Stop
+from ._fleet import Fleet, HostBudgets
 from ._headers import parse_retry_after
 from ._policy import RetryPolicy, retry
 from ._report import RetryEvent
 from ._results import RetriesExhausted
+from ._scope import Scope
 from ._status import DEFAULT_STATUS_TABLE, StatusRule, StatusTable, is_retryable_status
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "BackoffStrategy",
     "DecorrelatedJitter",
     "EqualJitter",
+    "Fleet",
     "FullJitter",
     "HostBudgets",
     "RetriesExhausted",
@@ -26,6 +29,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "Rng",
+    "Scope",
     "StatusRule",
     "StatusTable",
     "Stop",

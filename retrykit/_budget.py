@@ -76,34 +76,3 @@ class RetryBudget:
 
     def __repr__(self) -> str:
         return f"RetryBudget(max_tokens={self.max_tokens:g}, token_ratio={self.token_ratio:g}, tokens={self._tokens:g})"
-
-
-class HostBudgets:
-    """One :class:`RetryBudget` per host, created on first use: the usual scope for HTTP clients.
-
-    gRPC keeps one budget per channel; for HTTP the closest thing is the host
-    (with its port). Pass one ``HostBudgets`` to an adapter (``budgets=``) and
-    every request to the same host draws on the same bucket, whichever thread or
-    event loop sends it, while a failing host cannot use up another's retries.
-    """
-
-    __slots__ = ("max_tokens", "token_ratio", "_budgets", "_lock")
-
-    def __init__(self, max_tokens: float = 20, token_ratio: float = 0.1) -> None:
-        RetryBudget(max_tokens, token_ratio)  # validates both, naming the bad one
-        self.max_tokens: float = max_tokens
-        self.token_ratio: float = token_ratio
-        self._budgets: dict[str, RetryBudget] = {}
-        self._lock = _thread.allocate_lock()
-
-    def for_host(self, host: str) -> RetryBudget:
-        """The budget of ``host`` (``"api.example.com:443"``), created full on first use."""
-        key = host.lower()
-        budget = self._budgets.get(key)
-        if budget is None:
-            with self._lock:
-                budget = self._budgets.setdefault(key, RetryBudget(self.max_tokens, self.token_ratio))
-        return budget
-
-    def __repr__(self) -> str:
-        return f"HostBudgets(max_tokens={self.max_tokens:g}, token_ratio={self.token_ratio:g}, hosts={sorted(self._budgets)})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from ._budget import HostBudgets
+from ._fleet import HostBudgets
 from ._config import Frozen
 from ._policy import RetryPolicy, retry
 

@@ -10,3 +10,5 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # pytester runs pytest inside a test: how the retrykit pytest plugin is tested.
 pytest_plugins = ["pytester"]
+
+from .redis_server import redis_server  # noqa: E402, F401  (the session's redis-server, for the fleet's tests)
