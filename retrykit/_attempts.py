@@ -31,9 +31,7 @@ class Attempt:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         if exc is None:
-            budget = self._owner._policy.budget
-            if budget is not None:
-                budget.record_success()
+            self._owner._succeeded()
             return False
         if not isinstance(exc, Exception):
             return False
@@ -117,6 +115,13 @@ class Attempts:
         self._done = False
         return True
 
+    def _succeeded(self) -> None:
+        run = self._run
+        if run is not None:
+            run.succeeded()  # the budget's, and the fleet's
+        elif self._policy.budget is not None:
+            self._policy.budget.record_success()
+
     def _rejected(self, result: Any) -> None:
         """Record a result on_result rejected, as a retryable failure; raise RetriesExhausted on a give-up."""
         error = RetriesExhausted(result, self._number)
@@ -127,8 +132,8 @@ class Attempts:
             del error  # its traceback would hold this frame: no cycle through this local
 
     def _begin(self) -> Attempt:
-        if self._number == 0 and self._policy.deadline is not None:
-            self._run = Run(self._policy, self._name)
+        if self._number == 0 and (self._policy.deadline is not None or self._policy.fleet is not None):
+            self._run = Run(self._policy, self._name)  # from the start: the deadline's clock, the fleet's first turn
         self._number += 1
         self._delay = None
         self._done = True  # until the attempt reports a retryable failure
@@ -142,7 +147,11 @@ class Attempts:
             raise StopIteration
         if self._delay is not None and self._run is not None:
             self._run.sleep(self._delay)
-        return self._begin()
+        attempt = self._begin()
+        run = self._run
+        if run is not None and run.scope is not None:
+            run.wait_turn()
+        return attempt
 
     def __aiter__(self) -> Attempts:
         return self
@@ -152,7 +161,11 @@ class Attempts:
             raise StopAsyncIteration
         if self._delay is not None and self._run is not None:
             await self._run.async_sleep(self._delay)
-        return self._begin()
+        attempt = self._begin()
+        run = self._run
+        if run is not None and run.scope is not None:
+            await run.await_turn()
+        return attempt
 
 
 class CheckedAttempts(Attempts):

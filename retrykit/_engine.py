@@ -117,6 +117,7 @@ class RetryState:
         "stop",
         "refused",
         "retryable",
+        "asked",
     )
 
     def __init__(self, rules: Rules, start: float, wall: float) -> None:
@@ -133,6 +134,7 @@ class RetryState:
         self.stop: Stop | None = None
         self.refused: float | None = None  # the wait that was too long (server's, or past the deadline)
         self.retryable = False  # whether the last failure was one a budget should be charged for
+        self.asked: float | None = None  # the wait the server asked for after the last failure (a fleet shares it)
 
     @property
     def elapsed(self) -> float:
@@ -152,6 +154,7 @@ class RetryState:
         self.attempt = failures + 1
         self.error = error
         self.now = now
+        self.asked = None
         # Speed only: a plain exception (no status, response, headers or mark anywhere)
         # is proven so by one dict lookup and one dict test instead of seven getattrs.
         cls = type(error)
@@ -189,11 +192,12 @@ class RetryState:
         self.retryable = retryable
         if not retryable:
             return self._give_up(Stop.NOT_RETRYABLE)
+        # Read before counting retries: a fleet shares the server's wait even from a last attempt.
+        asked = self.asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)
         most = self.limit
         if most is not None and failures >= most:
             return self._give_up(Stop.NO_RETRIES_LEFT)
 
-        asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)
         if asked is None:
             delay = rules.backoff.delay(failures, rules.rng, self.delay)
         else:

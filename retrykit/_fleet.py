@@ -51,13 +51,15 @@ class Fleet:
     ) -> None:
         if max_tokens is not None:
             RetryBudget(max_tokens, token_ratio)  # validates both, naming the bad one
-        self.max_tokens = None if max_tokens is None else float(max_tokens)
-        self.token_ratio = number("token_ratio", token_ratio)
-        self.rate, self.burst = _pace(rate, burst)
-        self.jitter = number("jitter", jitter)
+        self.max_tokens: float | None = None if max_tokens is None else float(max_tokens)
+        self.token_ratio: float = number("token_ratio", token_ratio)
+        pace = _pace(rate, burst)
+        self.rate: float | None = pace[0]
+        self.burst: int = pace[1]
+        self.jitter: float = number("jitter", jitter)
         if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
             raise ValueError(f"max_keys must be an int >= 1, got {max_keys!r}")
-        self.max_keys = max_keys
+        self.max_keys: int = max_keys
         self._shared: Shared | None = None
         self._scopes: OrderedDict[str, Scope] = OrderedDict()
         self._lock = _thread.allocate_lock()  # threading's lock, without importing threading

@@ -17,6 +17,7 @@ from ._policy import RetryPolicy
 from ._report import log_gave_up
 from ._rules import IDEMPOTENCY_HEADER, IDEMPOTENT_METHODS, NOT_APPLIED_STATUSES, was_not_sent
 from ._run import Run
+from ._scope import Scope
 from ._target import RequestName, host_of
 from .errors import APIError
 
@@ -37,7 +38,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "scope", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping")
 
     def __init__(
         self,
@@ -63,6 +64,8 @@ class RequestRetry:
         self.client, self.method, self.url = client, method, url
         budgets = options.budgets
         self.budget = budgets.for_host(host_of(url)) if budgets is not None else policy.budget
+        fleet = options.fleet
+        self.scope: Scope | None = fleet.host(url) if fleet is not None else policy.fleet
         method = method.upper()
         self.key: str | None = None
         if method in IDEMPOTENT_METHODS:
@@ -95,7 +98,7 @@ class RequestRetry:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
     def _new_run(self) -> Run:
-        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget, start=self.start)
+        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget, start=self.start, scope=self.scope)
 
     def _run(self) -> Run:
         if self.run is None:
@@ -116,6 +119,8 @@ class RequestRetry:
             budget = self.budget
             if budget is not None:
                 budget.record_success()
+            if self.scope is not None:
+                self.scope.succeeded()
             return None
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
@@ -207,7 +212,10 @@ class RequestRetry:
         drain: Callable[[R], bytes],
     ) -> R:
         """Send until a response is handed back or an error re-raised."""
+        scope = self.scope
         while True:
+            if scope is not None:  # the host's cooldown (another caller's 429) and pace, before every send
+                scope.wait_turn(self.sleep)
             try:
                 response = send()
             except Exception as error:
@@ -237,7 +245,10 @@ class RequestRetry:
         drain: Callable[[R], Awaitable[bytes]],
     ) -> R:
         """:meth:`drive`, awaiting the sends, drains and waits."""
+        scope = self.scope
         while True:
+            if scope is not None:
+                await scope.await_turn(self.async_sleep)
             try:
                 response = await send()
             except Exception as error:

@@ -28,6 +28,9 @@ def _start(policy: Settings) -> float | None:
 def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, name: object = None) -> R:
     """The first try, then :func:`retry_sync` after a failure."""
     start = _start(policy)  # a deadline counts from the start of the call
+    scope = policy.fleet
+    if scope is not None:  # the fleet's cooldown and pace apply to the first try too
+        scope.wait_turn((_runtime.override or policy).sleep)
     try:
         result = fn(*args, **kwargs)
     except Exception as exc:
@@ -37,6 +40,8 @@ def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, na
         if on_result is None or not on_result(result):
             if policy.budget is not None:
                 policy.budget.record_success()
+            if scope is not None:
+                scope.succeeded()
             return result
         error = RetriesExhausted(result, 1)
     try:
@@ -53,13 +58,15 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
     """
     # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
     # once per failed attempt. retry_async is the same loop, awaiting.
-    state, clock, sleep, listening, budget = run.state, run.clock, run.sleep, run.listening, run.budget
+    state, clock, sleep, listening, budget, scope = run.state, run.clock, run.sleep, run.listening, run.budget, run.scope
     decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
     rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
     while True:
         delay = decide(error, now, rejected)
-        if budget is not None:
+        if scope is not None:
+            delay = run.share()
+        elif budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
             run.gave_up(error)
@@ -70,6 +77,8 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
         if listening:
             run.retried()
         sleep(delay)  # type: ignore[arg-type]
+        if scope is not None:
+            run.wait_turn()  # another member's cooldown, or the pace (the server's wait was just slept)
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
@@ -92,6 +101,10 @@ async def call_async(
 ) -> R:
     """:func:`call_sync`, awaiting."""
     start = _start(policy)  # a deadline counts from the start of the call
+    scope = policy.fleet
+    if scope is not None:
+        override = _runtime.override
+        await scope.await_turn(override.async_sleep if override else policy.async_sleep or _runtime.framework_sleep)
     try:
         result = await fn(*args, **kwargs)
     except Exception as exc:
@@ -101,6 +114,8 @@ async def call_async(
         if on_result is None or not on_result(result):
             if policy.budget is not None:
                 policy.budget.record_success()
+            if scope is not None:
+                scope.succeeded()
             return result
         error = RetriesExhausted(result, 1)
     try:
@@ -111,13 +126,15 @@ async def call_async(
 
 async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
     """:func:`retry_sync`, awaiting the call and the sleep."""
-    state, clock, sleep, listening, budget = run.state, run.clock, run.async_sleep, run.listening, run.budget
+    state, clock, sleep, listening, budget, scope = run.state, run.clock, run.async_sleep, run.listening, run.budget, run.scope
     decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
     rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
     while True:
         delay = decide(error, now, rejected)
-        if budget is not None:
+        if scope is not None:
+            delay = await run.ashare()
+        elif budget is not None:
             delay = state.charge(budget)
         if delay.__class__ is stop:
             run.gave_up(error)
@@ -128,6 +145,8 @@ async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwar
         if listening:
             run.retried()
         await sleep(delay)  # type: ignore[arg-type]
+        if scope is not None:
+            await run.await_turn()
         try:
             result = await fn(*args, **kwargs)
         except Exception as exc:
@@ -165,9 +184,9 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
             "after the call returned; retry the code that consumes it instead"
         )
     name = name_of(fn)  # computed once here, not at every give-up
-    if policy.on_result is not None:
-        # Results are checked in call_sync/call_async, so the wrappers below stay free of it:
-        # a policy without on_result pays nothing for the feature.
+    if policy.on_result is not None or policy.fleet is not None:
+        # Results are checked, and a fleet's turn taken, in call_sync/call_async, so the wrappers
+        # below stay free of them: a policy without on_result or a fleet pays nothing for either.
         if is_async(fn):
 
             async def async_checking(*args: Any, **kwargs: Any) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from ._fleet import HostBudgets
 from ._config import Frozen
+from ._fleet import Fleet, HostBudgets
 from ._policy import RetryPolicy, retry
 
 
@@ -20,6 +20,8 @@ class HTTPKWs(TypedDict, total=False):
     """Raise the typed :class:`~retrykit.errors.APIError` for a final error response instead of returning it."""
     budgets: HostBudgets | None
     """One retry budget per host (``HostBudgets()``), instead of the policy's own."""
+    fleet: Fleet | None
+    """Share each host's cooldown, pace and retry budget with every caller on this :class:`~retrykit.Fleet`."""
 
 
 class HTTPOptions(Frozen):
@@ -33,6 +35,7 @@ class HTTPOptions(Frozen):
     retry_non_idempotent: bool
     raise_for_status: bool
     budgets: HostBudgets | None
+    fleet: Fleet | None
 
     def __init__(
         self,
@@ -41,9 +44,12 @@ class HTTPOptions(Frozen):
         retry_non_idempotent: bool = False,
         raise_for_status: bool = False,
         budgets: HostBudgets | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         if budgets is not None and not isinstance(budgets, HostBudgets):
             raise TypeError(f"budgets must be a HostBudgets or None, got {type(budgets).__name__}")
+        if fleet is not None and not isinstance(fleet, Fleet):
+            raise TypeError(f"fleet must be a Fleet or None, got {type(fleet).__name__}")
         flags = {
             "idempotency_keys": idempotency_keys,
             "retry_non_idempotent": retry_non_idempotent,
@@ -52,7 +58,7 @@ class HTTPOptions(Frozen):
         for name, value in flags.items():
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-        self._init(**flags, budgets=budgets)
+        self._init(**flags, budgets=budgets, fleet=fleet)
 
     @classmethod
     def of(cls, options: HTTPKWs) -> HTTPOptions:

@@ -12,7 +12,9 @@ from ._backoff import Backoff, BackoffStrategy, Rng
 from ._budget import RetryBudget
 from ._classify import is_transient
 from ._config import Duration, Frozen, callable_or_none, count, duration, optional_duration
+from ._fleet import Fleet
 from ._report import RetryEvent
+from ._scope import Scope
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
 P = ParamSpec("P")
@@ -60,6 +62,7 @@ class RetryPolicy(Frozen):
         "retry_after_jitter",
         "status_table",
         "budget",
+        "fleet",
         "rng",
         "clock",
         "sleep",
@@ -79,6 +82,7 @@ class RetryPolicy(Frozen):
     retry_after_jitter: float
     status_table: StatusTable
     budget: RetryBudget | None
+    fleet: Scope | None
     rng: Rng | None
     clock: Callable[[], float]
     sleep: Callable[[float], object]
@@ -102,6 +106,7 @@ class RetryPolicy(Frozen):
         retry_after_jitter: Duration = 1.0,
         status_table: StatusTable = DEFAULT_STATUS_TABLE,
         budget: RetryBudget | None = None,
+        fleet: Scope | None = None,
         rng: Rng | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
@@ -139,6 +144,9 @@ class RetryPolicy(Frozen):
             raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
         if budget is not None and not callable(getattr(budget, "record_failure", None)):
             raise TypeError(f"budget must be a RetryBudget or None, got {type(budget).__name__}")
+        if fleet is not None and not isinstance(fleet, Scope):
+            hint = ' (a policy takes one scope: fleet.scope("image-api"))' if isinstance(fleet, Fleet) else ""
+            raise TypeError(f"fleet must be a fleet scope or None, got {type(fleet).__name__}{hint}")
         if not isinstance(log, bool):
             raise TypeError(f"log must be a bool, got {type(log).__name__}")
         for name, fn in (("clock", clock), ("sleep", sleep)):
@@ -162,6 +170,7 @@ class RetryPolicy(Frozen):
             retry_after_jitter=duration("retry_after_jitter", retry_after_jitter),
             status_table=status_table,
             budget=budget,
+            fleet=fleet,
             rng=rng,
             clock=clock,
             sleep=sleep,
@@ -204,6 +213,7 @@ class RetryPolicy(Frozen):
         retry_after_jitter: Duration = ...,
         status_table: StatusTable = ...,
         budget: RetryBudget | None = ...,
+        fleet: Scope | None = ...,
         rng: Rng | None = ...,
         clock: Callable[[], float] = ...,
         sleep: Callable[[float], object] = ...,

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from . import _runtime
 from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
 from ._report import RetryEvent, call_hook, event, log_retry, name_of, note
+from ._scope import Scope
 
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
 
@@ -18,6 +19,8 @@ class Settings(Rules, Protocol):
 
     @property
     def budget(self) -> Budget | None: ...
+    @property
+    def fleet(self) -> Scope | None: ...
     @property
     def clock(self) -> Callable[[], float]: ...
     @property
@@ -42,9 +45,11 @@ class Run:
     each outcome's side effects: the budget step, hooks, logging, the give-up note.
     """
 
-    __slots__ = ("policy", "state", "fn", "budget", "clock", "source", "listening", "created")
+    __slots__ = ("policy", "state", "fn", "budget", "scope", "clock", "source", "listening", "created")
 
-    def __init__(self, policy: Settings, fn: object, budget: Budget | None = None, start: float | None = None) -> None:
+    def __init__(
+        self, policy: Settings, fn: object, budget: Budget | None = None, start: float | None = None, scope: Scope | None = None
+    ) -> None:
         # The policy's clock and sleeps, unless testing.instant() replaces them all.
         source = self.source = _runtime.override
         if source is None:
@@ -57,6 +62,8 @@ class Run:
         self.fn = fn  # the callable (or its name): named only when a line or note needs it
         # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
         self.budget = budget if budget is not None else policy.budget
+        # The fleet scope this call shares a cooldown, pace and budget with (an adapter's per-host one, or the policy's).
+        self.scope = scope if scope is not None else policy.fleet
         # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
         self.listening = policy.on_retry is not None or policy.log
         # The clock now: a run made at a failure is the time of that failure, and the loops
@@ -106,7 +113,9 @@ class Run:
         outcome = state.decide(error, self.clock() if now is None else now, retryable)
         if outcome is Stop.NOT_RETRYABLE and refusal is not outcome:
             outcome = state.stop = refusal
-        if self.budget is not None:
+        if self.scope is not None:
+            outcome = self.share()
+        elif self.budget is not None:
             outcome = state.charge(self.budget)
         if outcome.__class__ is Stop:
             self.gave_up(error)
@@ -114,6 +123,28 @@ class Run:
         if self.listening:
             self.retried()
         return outcome  # type: ignore[return-value]
+
+    # -- the fleet's steps: after the engine's decision, and before each send ----------------------
+
+    def share(self) -> float | Stop:
+        """The budget step with a fleet: tell the scope (the server's wait closes it for everyone), charge it."""
+        state = self.state
+        allowed = self.scope.failed(state.asked, state.retryable)  # type: ignore[union-attr]  # only with a scope
+        return state.charge(self.budget if allowed and self.budget is not None else ALLOW if allowed else REFUSE)
+
+    async def ashare(self) -> float | Stop:
+        """:meth:`share` for async calls."""
+        state = self.state
+        allowed = await self.scope.afailed(state.asked, state.retryable)  # type: ignore[union-attr]
+        return state.charge(self.budget if allowed and self.budget is not None else ALLOW if allowed else REFUSE)
+
+    def wait_turn(self) -> None:
+        """Before sending: wait out the scope's cooldown (another member's server wait) and pace."""
+        self.scope.wait_turn(self.sleep)  # type: ignore[union-attr]  # only with a scope
+
+    async def await_turn(self) -> None:
+        """:meth:`wait_turn` for async calls."""
+        await self.scope.await_turn(self.async_sleep)  # type: ignore[union-attr]
 
     def retried(self) -> None:
         """Tell whoever listens about a retry: events and log text exist only for them."""
@@ -142,3 +173,23 @@ class Run:
         budget = self.budget
         if budget is not None:
             budget.record_success()
+        if self.scope is not None:
+            self.scope.succeeded()
+
+
+class _Verdict:
+    """A budget whose answer is already known: the fleet scope's, charged with the server's wait."""
+
+    __slots__ = ("allowed",)
+
+    def __init__(self, allowed: bool) -> None:
+        self.allowed = allowed
+
+    def record_failure(self) -> bool:
+        return self.allowed
+
+    def record_success(self) -> None:
+        pass
+
+
+ALLOW, REFUSE = _Verdict(True), _Verdict(False)

@@ -61,12 +61,12 @@ class Scope:
         rng: Rng,
         shared: Shared | None = None,
     ) -> None:
-        self.name = name
-        self.rate = rate
-        self.burst = burst
+        self.name: str = name
+        self.rate: float | None = rate
+        self.burst: int = burst
         # The in-process budget: the whole budget without Redis, the fallback while Redis is away.
-        self.budget = budget
-        self.jitter = jitter
+        self.budget: RetryBudget | None = budget
+        self.jitter: float = jitter
         self._rng = rng
         self._shared = shared
         self._key = None if shared is None else shared.keys(name)

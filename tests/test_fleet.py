@@ -187,3 +187,12 @@ def test_without_pacing_a_cooldown_wait_is_the_whole_turn_and_with_pacing_a_slot
         paced.wait_turn(clock.sleep)
         assert clock.delays == [pytest.approx(2.0)]  # then its slot, free at once
         assert paced.turn() == (pytest.approx(0.1), False)
+
+
+def test_a_policy_holding_a_fleet_scope_refuses_pickling_with_a_clear_error() -> None:
+    import pickle
+
+    from retrykit import RetryPolicy
+
+    with pytest.raises(TypeError, match=r"make the Fleet in each process"):
+        pickle.dumps(RetryPolicy(fleet=Fleet().scope("api")))

@@ -288,7 +288,7 @@ def test_http_options_are_a_value_with_the_typed_dicts_fields() -> None:
     assert options._fields == tuple(HTTPKWs.__annotations__)
     assert options == HTTPOptions(idempotency_keys=True) != HTTPOptions()
     assert options.replace(raise_for_status=True).raise_for_status is True
-    assert repr(options) == "HTTPOptions(idempotency_keys=True, retry_non_idempotent=False, raise_for_status=False, budgets=None)"
+    assert repr(options) == "HTTPOptions(idempotency_keys=True, retry_non_idempotent=False, raise_for_status=False, budgets=None, fleet=None)"
 
 
 @pytest.mark.parametrize("session_raises", [False, True])
