@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._backoff import Backoff
 from ._simulate import SCENARIOS, FleetResult, FleetScenario, budget_refusals, occ_table, run_fleet, strategies
+from ._simulate_fleet import CONFIGS, run_coordination
 
 
 def fleet_table(scenario: FleetScenario, seed: int = 1) -> list[tuple[str, FleetResult]]:
@@ -87,6 +88,23 @@ def format_refusals(rates: list[float], attempts: int = 200_000, seed: int = 1) 
     return "\n".join(lines)
 
 
+def format_coordination(clients: int = 1000, seed: int = 1) -> str:
+    """The coordination model's table: each fleet configuration against one rate limit."""
+    lines = [
+        f"coordination: {clients:,} clients (8 per process) x 20 calls back to back, capacity 1,000/s, burst 100, "
+        "429 + Retry-After in whole seconds",
+        "| configuration | requests | 429s | capacity used | finished at (s) | p50 call (s) | p99 call (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for config in CONFIGS:
+        r = run_coordination(config, clients=clients, seed=seed)
+        lines.append(
+            f"| {config} | {r.requests:,} | {r.limited:,} ({r.limited / r.requests:.1%}) | {r.capacity_used:.0%} | "
+            f"{r.finish:.1f} | {r.percentile(50):.3f} | {r.percentile(99):.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
     """Every table, as Markdown; with ``out``, also the load charts (SVG, and PNG if matplotlib is there)."""
     sections = []
@@ -102,6 +120,7 @@ def report(seed: int = 1, out: str | None = None, occ_runs: int = 20) -> str:
             _maybe_png(os.path.join(out, "storm-outage.png"), chosen)
     sections.append(format_occ(occ_table([10, 50, 100, 150, 190], runs=occ_runs, seed=seed)))
     sections.append(format_refusals([0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10, 0.15], seed=seed))
+    sections.append(format_coordination(seed=seed))
     return "\n\n".join(sections)
 
 

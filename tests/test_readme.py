@@ -33,7 +33,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # environment variable a block reads -> name of the fixture that provides its value
-SERVICES = {"API_URL": "readme_api"}
+SERVICES = {"API_URL": "readme_api", "REDIS_URL": "redis_server"}
 
 TASK = {"id": "task-1", "status": "done"}
 
