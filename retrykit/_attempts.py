@@ -31,7 +31,12 @@ class Attempt:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         if exc is None:
-            self._owner._succeeded()
+            owner = self._owner
+            run = owner._run
+            if run is not None:
+                run.succeeded()  # the budget's, and the fleet's
+            elif owner._policy.budget is not None:
+                owner._policy.budget.record_success()
             return False
         if not isinstance(exc, Exception):
             return False
@@ -114,13 +119,6 @@ class Attempts:
         self._delay = delay
         self._done = False
         return True
-
-    def _succeeded(self) -> None:
-        run = self._run
-        if run is not None:
-            run.succeeded()  # the budget's, and the fleet's
-        elif self._policy.budget is not None:
-            self._policy.budget.record_success()
 
     def _rejected(self, result: Any) -> None:
         """Record a result on_result rejected, as a retryable failure; raise RetriesExhausted on a give-up."""

@@ -154,7 +154,6 @@ class RetryState:
         self.attempt = failures + 1
         self.error = error
         self.now = now
-        self.asked = None
         # Speed only: a plain exception (no status, response, headers or mark anywhere)
         # is proven so by one dict lookup and one dict test instead of seven getattrs.
         cls = type(error)
@@ -171,6 +170,7 @@ class RetryState:
             if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
                 self.status = status
                 self.retryable = False
+                self.asked = None
                 return self._give_up(Stop.INHERITED)
         self.status = status
 
@@ -191,6 +191,7 @@ class RetryState:
         # the budget measures how the server is doing, not what this call does next.
         self.retryable = retryable
         if not retryable:
+            self.asked = None  # set here, not on every failure: the retry path stores it below
             return self._give_up(Stop.NOT_RETRYABLE)
         # Read before counting retries: a fleet shares the server's wait even from a last attempt.
         asked = self.asked = None if plain else server_delay(error, status, self.wall + (now - self.start), response)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import Any
+
+_getpid = os.getpid  # a module name, so a test can play a forked worker
 
 # Scope names may hold anything (hosts, tenants); Redis sees only a hash of them.
 KEY_HASH_CHARS = 24
@@ -90,7 +93,7 @@ class RedisShared:
         self.channel = f"{namespace}:cooldowns"
         # Cooldown key -> what to tell when another member closes it (filled by watch()).
         self._watchers: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-        self._listener: threading.Thread | None = None
+        self._listener_pid = 0  # the process whose listener thread runs (a fork copies the fleet, not the thread)
         self.listening = threading.Event()  # set once the listener is subscribed (tests wait for it)
         self.closed = False
 
@@ -109,13 +112,18 @@ class RedisShared:
         learns a cooldown with its next failure's round trip instead.
         """
         self._watchers[key] = scope
-        if self._listener is None and self._sync is not None:
+        self._listen()
+
+    def _listen(self) -> None:
+        """Start the listener, unless it runs in this process (a forked worker starts its own)."""
+        pid = _getpid()
+        if self._listener_pid != pid and self._sync is not None and not self.closed:
             with self._lock:
-                if self._listener is None:
-                    self._listener = threading.Thread(
-                        target=_listen, args=(weakref.ref(self),), name="retrykit-fleet", daemon=True
-                    )
-                    self._listener.start()
+                if self._listener_pid != pid:
+                    self._listener_pid = pid
+                    self.listening.clear()
+                    thread = threading.Thread(target=_listen, args=(weakref.ref(self),), name="retrykit-fleet", daemon=True)
+                    thread.start()
 
     def heard(self, data: object) -> None:
         """A published cooldown: ``"<cooldown key> <seconds>"``; anything else is ignored."""
@@ -139,6 +147,8 @@ class RedisShared:
         """One step in Redis; None when Redis is away (the caller uses its own state)."""
         if self._script is None or self._resting():
             return None
+        if self._listener_pid != _getpid() and self._watchers:
+            self._listen()  # a worker forked after the fleet was made: listen here too
         try:
             answer = parse_answer(self._script(keys=keys, args=self._args(args), client=self._sync))
         except Exception as error:  # any failure of Redis or of its answer: fail open, never into the call

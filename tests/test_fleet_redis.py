@@ -249,3 +249,27 @@ def test_a_published_message_that_is_not_a_cooldown_is_ignored(redis_server: Red
         assert scope.closed_for == 0.0
         shared.heard(f"{scope._key[0]} 3.5".encode())  # type: ignore[index]
         assert 3.0 < scope.closed_for <= 3.51
+
+
+def test_a_worker_forked_after_the_fleet_was_made_listens_too(
+    redis_server: RedisServer, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import retrykit._fleet_redis
+
+    with Fleet.redis(redis_server.url, namespace=namespace, jitter=0.0) as fleet:
+        scope = fleet.scope("api")
+        shared = fleet._shared
+        assert shared is not None and shared.listening.wait(5.0)
+        before = sum(t.name == "retrykit-fleet" for t in threading.enumerate())
+        # A fork copies the fleet but not its thread: the copy sees another process id.
+        monkeypatch.setattr(retrykit._fleet_redis, "_getpid", lambda: -1)
+        scope.failed()  # the worker's first round trip starts its own listener
+        assert sum(t.name == "retrykit-fleet" for t in threading.enumerate()) == before + 1
+        assert shared.listening.wait(5.0)
+        Fleet.redis(redis_server.url, namespace=namespace).scope("api").failed(wait=8.0)
+        deadline = time.monotonic() + 5.0
+        while scope.closed_for == 0.0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert 7.0 < scope.closed_for <= 8.01
