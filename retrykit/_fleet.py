@@ -22,6 +22,7 @@ class FleetOptions(TypedDict, total=False):
     jitter: float
     max_keys: int
     rng: Rng | None
+    learn: bool
 
 
 class Fleet:
@@ -31,12 +32,13 @@ class Fleet:
     process and machine pointed at the same Redis (and falls back to this process's
     state while Redis does not answer). Per key: a cooldown closed by a server's
     ``Retry-After`` until that instant for every member, an optional pace (``rate``
-    requests per second, ``burst`` at once), and a gRFC A6 retry budget of
-    ``max_tokens`` (None: no budget). Keys are bounded: past ``max_keys`` the least
-    recently used is forgotten (it starts afresh if it comes back).
+    requests per second, ``burst`` at once; with ``learn=True`` the adapters also set
+    it from each response's quota headers, spreading the quota left until its reset),
+    and a gRFC A6 retry budget of ``max_tokens`` (None: no budget). Keys are bounded:
+    past ``max_keys`` the least recently used is forgotten (it starts afresh if it comes back).
     """
 
-    __slots__ = ("max_tokens", "token_ratio", "rate", "burst", "jitter", "max_keys", "_shared", "_scopes", "_lock", "_rng")
+    __slots__ = ("max_tokens", "token_ratio", "rate", "burst", "jitter", "max_keys", "learn", "_shared", "_scopes", "_lock", "_rng")
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class Fleet:
         jitter: float = 1.0,
         max_keys: int = 1024,
         rng: Rng | None = None,
+        learn: bool = False,
     ) -> None:
         if max_tokens is not None:
             RetryBudget(max_tokens, token_ratio)  # validates both, naming the bad one
@@ -64,6 +67,9 @@ class Fleet:
         self._scopes: OrderedDict[str, Scope] = OrderedDict()
         self._lock = _thread.allocate_lock()  # threading's lock, without importing threading
         self._rng = rng if rng is not None else DEFAULT_RNG
+        if not isinstance(learn, bool):
+            raise TypeError(f"learn must be a bool, got {type(learn).__name__}")
+        self.learn: bool = learn
 
     @classmethod
     def redis(
@@ -133,7 +139,7 @@ class Fleet:
 
     def _new_scope(self, name: str, rate: float | None, burst: int) -> Scope:
         budget = None if self.max_tokens is None else RetryBudget(self.max_tokens, self.token_ratio)
-        return Scope(name, rate, burst, budget=budget, jitter=self.jitter, rng=self._rng, shared=self._shared)
+        return Scope(name, rate, burst, budget=budget, jitter=self.jitter, rng=self._rng, shared=self._shared, learns=self.learn)
 
     def host(self, url: object) -> Scope:
         """The scope of a URL's host and port (``https://api.example.com/v1`` -> ``api.example.com:443``)."""

@@ -114,13 +114,16 @@ class RequestRetry:
         if response is not None and response is self.decided:
             self.decided = None
             return None
+        scope = self.scope
+        if scope is not None and scope.learns:  # every response's quota headers pace the host's fleet
+            scope.learn(headers)
         table = self.policy.status_table
         if status < 400 and not table.is_retryable(status):
             budget = self.budget
             if budget is not None:
                 budget.record_success()
-            if self.scope is not None:
-                self.scope.succeeded()
+            if scope is not None:
+                scope.succeeded()
             return None
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from . import _runtime
 from ._backoff import Rng
 from ._budget import RetryBudget
+from ._quota import learned_rate
 
 # The script's answer: (pace wait, cooldown remaining, budget allows), or None while the store is away.
 Answer = tuple[float, float, bool] | None
@@ -48,7 +49,7 @@ class Scope:
     its own (a failure, a paced send); the success path makes none.
     """
 
-    __slots__ = ("name", "rate", "burst", "budget", "jitter", "_shared", "_rng", "_key", "_reopen", "_tat", "_credit", "_lock", "__weakref__")
+    __slots__ = ("name", "rate", "burst", "budget", "jitter", "learns", "_configured", "_shared", "_rng", "_key", "_reopen", "_tat", "_credit", "_lock", "__weakref__")
 
     def __init__(
         self,
@@ -60,6 +61,7 @@ class Scope:
         jitter: float,
         rng: Rng,
         shared: Shared | None = None,
+        learns: bool = False,
     ) -> None:
         self.name: str = name
         self.rate: float | None = rate
@@ -67,6 +69,9 @@ class Scope:
         # The in-process budget: the whole budget without Redis, the fallback while Redis is away.
         self.budget: RetryBudget | None = budget
         self.jitter: float = jitter
+        # Whether responses' quota headers set the pace (learn()); the configured rate stays a ceiling.
+        self.learns: bool = learns
+        self._configured = rate
         self._rng = rng
         self._shared = shared
         self._key = None if shared is None else shared.keys(name)
@@ -187,6 +192,16 @@ class Scope:
     def record_success(self) -> None:
         """The :class:`RetryBudget` protocol: a success."""
         self.succeeded()
+
+    def learn(self, headers: object) -> None:
+        """Pace by what a response says of the quota left (``RateLimit``, ``x-ratelimit-remaining-requests``...).
+
+        The quota left is spread evenly until it resets; headers that say nothing change nothing.
+        """
+        rate = learned_rate(headers, time.time())
+        if rate is not None:
+            configured = self._configured
+            self.rate = rate if configured is None or rate < configured else configured
 
     def heard(self, wait: float) -> None:
         """Another member closed this key for ``wait`` s from now (published through Redis)."""
