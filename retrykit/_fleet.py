@@ -90,6 +90,12 @@ class Fleet:
         and tries Redis again every ``retry_interval`` seconds. Keys live under
         ``namespace``, expire, and name hashes of the scopes, never the names.
         ``options`` are :class:`Fleet`'s.
+
+        From async code, a URL fleet's round trips (a failure, a paced send) use its sync
+        client, bounded by ``timeout``; a ``redis.asyncio`` client serves the policies'
+        async faces without blocking (the HTTP adapters' failure step and the cooldown
+        listener need a sync client: with an asyncio one alone they use this process's
+        state, and members learn of cooldowns on paced sends).
         """
         from ._fleet_redis import RedisShared  # Redis (and redis-py) only for a Redis fleet
 

@@ -26,6 +26,12 @@ class Shared(Protocol):
     def close(self) -> None: ...
 
 
+# A paced caller asks again after each cooldown wait; past this many asks it sends anyway. Real
+# time never gets here (each ask waits out a whole server wait); a clock that does not move for the
+# store (testing.instant() against a real Redis) would otherwise ask forever.
+MAX_ASKS = 16
+
+
 def _now() -> float:
     """The fleet's clock: monotonic, or ``testing.instant()``'s virtual one, so cooldowns pass in virtual time."""
     override = _runtime.override
@@ -131,7 +137,7 @@ class Scope:
 
     def wait_turn(self, sleep: Callable[[float], object]) -> None:
         """Sleep (with ``sleep``) until it is this caller's turn to send."""
-        while True:
+        for _ in range(MAX_ASKS):
             wait, again = self.turn()
             if wait:
                 sleep(wait)
@@ -140,7 +146,7 @@ class Scope:
 
     async def await_turn(self, sleep: Callable[[float], Awaitable[object]]) -> None:
         """:meth:`wait_turn`, awaiting ``sleep``."""
-        while True:
+        for _ in range(MAX_ASKS):
             wait, again = await self.aturn()
             if wait:
                 await sleep(wait)

@@ -196,3 +196,37 @@ def test_a_policy_holding_a_fleet_scope_refuses_pickling_with_a_clear_error() ->
 
     with pytest.raises(TypeError, match=r"make the Fleet in each process"):
         pickle.dumps(RetryPolicy(fleet=Fleet().scope("api")))
+
+
+class _AlwaysClosed:
+    """A shared store that says the key is closed for 5 s more every time it is asked."""
+
+    def keys(self, name: str) -> list[str]:
+        return ["cooldown", "pace", "budget"]
+
+    def watch(self, key: str, scope: object) -> None:
+        pass
+
+    def run(self, keys: list[str] | None, args: tuple[object, ...]) -> tuple[float, float, bool]:
+        return (0.0, 5.0, True)
+
+    async def arun(self, keys: list[str] | None, args: tuple[object, ...]) -> tuple[float, float, bool]:
+        return self.run(keys, args)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_store_that_never_reopens_cannot_hold_a_caller_forever() -> None:
+    from retrykit._scope import MAX_ASKS, Scope
+
+    scope = Scope("api", 10.0, 1, budget=None, jitter=0.0, rng=random.Random(1), shared=_AlwaysClosed())
+    with instant() as clock:
+        scope.wait_turn(clock.sleep)
+        assert len(clock.delays) == MAX_ASKS
+
+        async def main() -> None:
+            await scope.await_turn(clock.async_sleep)
+
+        asyncio.run(main())
+        assert len(clock.delays) == 2 * MAX_ASKS
