@@ -60,6 +60,11 @@ class RetryBudget:
 
     def record_success(self) -> None:
         """Give back ``token_ratio`` of a token for a successful call."""
+        # Speed only (every successful call comes here): a full bucket stays full, so the lock is
+        # skipped. Still exact: a failure that takes a token right after this read is ordered
+        # after this success, which changed nothing.
+        if self._tokens >= self.max_tokens:
+            return
         with self._lock:
             tokens = self._tokens + self.token_ratio
             self._tokens = tokens if tokens < self.max_tokens else self.max_tokens
