@@ -1,26 +1,31 @@
-"""Attempt blocks: ``for attempt in policy.attempts(): with attempt: ...`` (and ``async for``)."""
+"""Attempt blocks: ``for attempt in policy.attempts(): with attempt: ...`` (and ``async for``, ``async with``)."""
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Any
 
+from ._misuse import refuse_async_hook, warn_if_blocking
+from ._report import keep_context
 from ._results import RetriesExhausted
 from ._run import Run, Settings
 
+_time_sleep = time.sleep
+
 
 class Attempt:
-    """One attempt of an :meth:`RetryPolicy.attempts` loop: use it as ``with attempt:``.
+    """One attempt of an :meth:`RetryPolicy.attempts` loop: use it as ``with attempt:`` (or ``async with``).
 
     With a policy that has ``on_result``, hand the block's result to the attempt
     (``attempt.result = value``): a rejected one is retried like a failure, and the
     accepted one stays readable as ``attempt.result`` after the loop.
     """
 
-    __slots__ = ("_owner", "number")
+    __slots__ = ("_loop", "number")
 
-    def __init__(self, owner: Attempts, number: int) -> None:
-        self._owner = owner
+    def __init__(self, loop: AttemptLoop, number: int) -> None:
+        self._loop = loop
         self.number: int = number
         """1 for the first try, 2 for the first retry, and so on."""
 
@@ -30,17 +35,46 @@ class Attempt:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        if exc is None:
-            owner = self._owner
-            run = owner._run
+        loop = self._loop
+        if exc is None:  # the success path, inlined (speed only): see _ended()
+            run = loop._run
             if run is not None:
+                run.state.error = None
                 run.succeeded()  # the budget's, and the fleet's
-            elif owner._policy.budget is not None:
-                owner._policy.budget.record_success()
+            elif loop._policy.budget is not None:
+                loop._policy.budget.record_success()
             return False
-        if not isinstance(exc, Exception):
-            return False
-        return self._owner._failed(exc)
+        return self._exit(exc)
+
+    def _exit(self, exc: BaseException | None) -> bool:
+        loop = self._loop
+        swallow = self._settle(exc)
+        run = loop._run
+        if run is not None and run.pending is not None and not swallow:
+            # An async hook on a give-up, in a sync ``with`` (async loop): nothing can await it here.
+            pending, run.pending = run.pending, None
+            assert exc is not None
+            refuse_async_hook(pending, run.policy.on_giveup, exc)
+        return swallow
+
+    async def __aenter__(self) -> Attempt:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        loop = self._loop
+        try:
+            swallow = self._settle(exc)
+        finally:
+            run = loop._run
+            if run is not None and run.pending is not None:
+                await run.flush(exc)
+        return swallow
+
+    def _settle(self, exc: BaseException | None) -> bool:
+        """The block ended: True to swallow ``exc`` and go round again."""
+        return self._loop._ended(exc)
 
     @property
     def result(self) -> Any:
@@ -77,6 +111,9 @@ class _CheckedAttempt(Attempt):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
+        return self._exit(exc)  # no inlined success path: a result is checked first
+
+    def _settle(self, exc: BaseException | None) -> bool:
         if exc is None:
             try:
                 result = self._result
@@ -85,35 +122,59 @@ class _CheckedAttempt(Attempt):
                     f"the policy has on_result, but attempt {self.number} was handed no result: "
                     "set attempt.result = value in the block"
                 ) from None
-            owner = self._owner
-            on_result = owner._policy.on_result
+            loop = self._loop
+            on_result = loop._policy.on_result
             if on_result is not None and on_result(result):
-                owner._rejected(result)  # raises RetriesExhausted if the policy gives up
+                loop._rejected(result)  # raises RetriesExhausted if the policy gives up
                 return False
-        return super().__exit__(exc_type, exc, tb)
+        return self._loop._ended(exc)
 
 
-class Attempts:
-    """The attempts of one retried block; iterate it with ``for`` or ``async for``."""
+class AttemptLoop:
+    """One loop over a block's attempts: its own count, waits and run."""
 
-    __slots__ = ("_policy", "_name", "_run", "_delay", "_done", "_number")
+    __slots__ = ("_policy", "_name", "_run", "_delay", "_done", "_number", "_asynchronous", "_attempt")
 
-    def __init__(self, policy: Settings, name: str) -> None:
+    def __init__(self, policy: Settings, name: str, asynchronous: bool, attempt: type[Attempt] = Attempt) -> None:
         self._policy = policy
         self._name = name
+        self._asynchronous = asynchronous
+        self._attempt = attempt
         self._run: Run | None = None
         self._delay: float | None = None
         self._done = False
         self._number = 0
 
+    def _ended(self, exc: BaseException | None) -> bool:
+        """An attempt's block ended (``exc`` None on success); True to swallow ``exc`` and go round again."""
+        if exc is None:
+            run = self._run
+            if run is not None:
+                run.state.error = None  # the last failure's traceback holds the caller's frame: let go
+                run.succeeded()  # the budget's, and the fleet's
+            elif self._policy.budget is not None:
+                self._policy.budget.record_success()
+            return False
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, cancellation: never retried
+            run = self._run
+            if run is not None:
+                run.state.error = None
+            return False
+        return self._failed(exc)
+
     def _failed(self, error: BaseException, retryable: bool | None = None) -> bool:
         """Record a failed attempt; True to swallow it and go round again."""
         run = self._run
-        if run is None:
-            run = self._run = Run(self._policy, self._name)
-            delay = run.failed(error, retryable, now=run.created)  # made at this failure: one clock read
-        else:
-            delay = run.failed(error, retryable)
+        try:
+            if run is None:
+                run = self._run = Run(self._policy, self._name, asynchronous=self._asynchronous)
+                delay = run.failed(error, retryable, now=run.created)  # made at this failure: one clock read
+            else:
+                delay = run.failed(error, retryable)
+        except BaseException:  # a raising hook ends the loop: let go of the failure (no cycle via the caller)
+            if run is not None:
+                run.state.error = None
+            raise
         if delay is None:
             return False
         self._delay = delay
@@ -131,45 +192,114 @@ class Attempts:
 
     def _begin(self) -> Attempt:
         if self._number == 0 and (self._policy.deadline is not None or self._policy.fleet is not None):
-            self._run = Run(self._policy, self._name)  # from the start: the deadline's clock, the fleet's first turn
+            # From the loop's first attempt: the deadline's clock, the fleet's first turn.
+            self._run = Run(self._policy, self._name, asynchronous=self._asynchronous)
         self._number += 1
         self._delay = None
         self._done = True  # until the attempt reports a retryable failure
-        return Attempt(self, self._number)
+        return self._attempt(self, self._number)
 
-    def __iter__(self) -> Attempts:
+    def _waited(self, fault: BaseException, run: Run) -> None:
+        """The wait failed (KeyboardInterrupt, cancellation, a raising sleep): keep the failure as context, let go."""
+        keep_context(fault, run.state.error)
+        run.state.error = None
+
+    def __iter__(self) -> AttemptLoop:
         return self
 
     def __next__(self) -> Attempt:
         if self._done:
             raise StopIteration
-        if self._delay is not None and self._run is not None:
-            self._run.sleep(self._delay)
+        run = self._run
+        if self._delay is not None and run is not None:
+            sleep = run.sleep
+            if self._number == 1 and sleep is _time_sleep:  # once per loop, before its first wait
+                warn_if_blocking(self._name, 3)
+            try:
+                sleep(self._delay)
+            except BaseException as fault:
+                self._waited(fault, run)
+                raise
         attempt = self._begin()
         run = self._run
         if run is not None and run.scope is not None:
-            run.wait_turn()
+            try:
+                run.wait_turn()  # another member's cooldown, or the pace
+            except BaseException as fault:
+                self._waited(fault, run)
+                raise
         return attempt
 
-    def __aiter__(self) -> Attempts:
+    def __aiter__(self) -> AttemptLoop:
         return self
 
     async def __anext__(self) -> Attempt:
         if self._done:
             raise StopAsyncIteration
-        if self._delay is not None and self._run is not None:
-            await self._run.async_sleep(self._delay)
+        run = self._run
+        if self._delay is not None and run is not None:
+            if run.pending is not None:  # an async on_retry hook, called in a sync ``with``: awaited here
+                await run.flush(run.state.error)
+            try:
+                await run.async_sleep(self._delay)
+            except BaseException as fault:
+                self._waited(fault, run)
+                raise
         attempt = self._begin()
         run = self._run
         if run is not None and run.scope is not None:
-            await run.await_turn()
+            try:
+                await run.await_turn()
+            except BaseException as fault:
+                self._waited(fault, run)
+                raise
         return attempt
+
+
+class Attempts(AttemptLoop):
+    """The attempts of one retried block; iterate it with ``for`` or ``async for``.
+
+    Reusable and shareable: the first ``for`` runs on this object itself (the usual
+    ``for attempt in policy.attempts():`` makes nothing more), every later one (in
+    any thread) on an :class:`AttemptLoop` of its own, so a module-level
+    ``ATTEMPTS = policy.attempts()`` runs its block on every loop.
+    """
+
+    __slots__ = ("_fresh",)
+    _kind: type[Attempt] = Attempt
+
+    def __init__(self, policy: Settings, name: str) -> None:  # AttemptLoop.__init__ inlined: speed only
+        self._policy = policy
+        self._name = name
+        self._asynchronous = False
+        self._attempt = self._kind
+        self._run = None
+        self._delay = None
+        self._done = False
+        self._number = 0
+        self._fresh = [True]  # list.pop() is atomic: exactly one loop gets this object itself
+
+    def __iter__(self) -> AttemptLoop:
+        try:
+            self._fresh.pop()
+        except IndexError:
+            return AttemptLoop(self._policy, self._name, False, self._kind)
+        return self
+
+    def __aiter__(self) -> AttemptLoop:
+        try:
+            self._fresh.pop()
+        except IndexError:
+            return AttemptLoop(self._policy, self._name, True, self._kind)
+        self._asynchronous = True
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Attempts {self._name!r}>"
 
 
 class CheckedAttempts(Attempts):
     """The attempts of a block retried by a policy with ``on_result``: each takes and checks the block's result."""
 
     __slots__ = ()
-
-    def _begin(self) -> Attempt:
-        return _CheckedAttempt(self, Attempts._begin(self).number)  # the plain one is dropped: bookkeeping only
+    _kind = _CheckedAttempt

@@ -193,8 +193,9 @@ def server_delay(error: BaseException, status: int | None, wall: float, response
         value = getattr(error, "retry_after", None)
     except Exception:
         value = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-        return float(value)
+    # inf is kept (a Retry-After of 400 digits): a wait too long to take, so the engine gives up.
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:  # NaN fails >=
+        return float(value) if value < 1e308 else math.inf  # float() of a huge int overflows
     for obj in (error, response_of(error) if response is _UNKNOWN else response):
         if obj is None:
             continue

@@ -89,19 +89,19 @@ def number(name: str, value: object, *, minimum: float = 0.0) -> float:
     return result
 
 
-def duration(name: str, value: object) -> float:
+def duration(name: str, value: object, *, minimum: float = 0.0) -> float:
     """A duration given as seconds or as a ``datetime.timedelta``, as finite float seconds >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         total_seconds = getattr(value, "total_seconds", None)
         if not callable(total_seconds):
             raise TypeError(f"{name} must be a number of seconds or a datetime.timedelta, got {type(value).__name__}")
         value = total_seconds()
-    return number(name, value)
+    return number(name, value, minimum=minimum)
 
 
-def optional_duration(name: str, value: object) -> float | None:
+def optional_duration(name: str, value: object, *, minimum: float = 0.0) -> float | None:
     """Like :func:`duration`, but None stays None (meaning "no limit")."""
-    return None if value is None else duration(name, value)
+    return None if value is None else duration(name, value, minimum=minimum)
 
 
 def optional_number(name: str, value: object, *, minimum: float = 0.0) -> float | None:

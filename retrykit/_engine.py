@@ -19,6 +19,10 @@ from ._status import StatusTable
 # re-raises it at once instead of retrying a failure that was already retried.
 GAVE_UP_MARK = "__retrykit_gave_up__"
 
+# The longest wait a retry may take: time.sleep() overflows just past 2**63 ns (about 9.22e9 s,
+# 292 years). A server asking for longer is refused like one over max_retry_after, even without one.
+LONGEST_WAIT = 9e9
+
 
 class Stop(enum.Enum):
     """Why a policy gave up on a call: a value, so code can branch on it and instruments can count it."""
@@ -167,7 +171,11 @@ class RetryState:
         else:
             response = response_of(error)
             status = status_of(error, response)
-            if getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False):
+            try:
+                inherited = getattr(error, GAVE_UP_MARK, False) or getattr(response, GAVE_UP_MARK, False)
+            except Exception:  # a hostile __getattr__: the error is not ours to judge by its attributes
+                inherited = False
+            if inherited:
                 self.status = status
                 self.retryable = False
                 self.asked = None
@@ -203,11 +211,19 @@ class RetryState:
             delay = rules.backoff.delay(failures, rules.rng, self.delay)
         else:
             limit = rules.max_retry_after
-            if limit is not None and asked > limit:
+            if asked > LONGEST_WAIT or (limit is not None and asked > limit):
                 self.refused = asked
                 return self._give_up(Stop.SERVER_WAIT_TOO_LONG)
             jitter = rules.retry_after_jitter
             delay = asked + jitter * (rules.rng or DEFAULT_RNG).random() if jitter else asked
+        # NaN fails both comparisons: a broken strategy or rng stops here, never in time.sleep
+        # and never slipping past the deadline check below.
+        try:
+            valid = 0.0 <= delay <= LONGEST_WAIT
+        except TypeError:
+            valid = False
+        if not valid:
+            raise bad_wait(rules, delay, asked, error)
 
         deadline = rules.deadline
         if deadline is not None and now - self.start + delay > deadline:
@@ -235,6 +251,20 @@ class RetryState:
         self.delay = None
         self.stop = stop
         return stop
+
+
+def bad_wait(rules: Rules, delay: object, asked: float | None, error: BaseException) -> Exception:
+    """The error for a wait no sleep can take, naming what produced it; the failure is its context."""
+    if asked is None:
+        source = f"backoff {type(rules.backoff).__name__}.delay() (rng={rules.rng!r})"
+    else:
+        source = f"retry_after_jitter={rules.retry_after_jitter:g} with rng={rules.rng!r}"
+    kind = ValueError if isinstance(delay, (int, float)) and not isinstance(delay, bool) else TypeError
+    problem = kind(
+        f"{source} gave a wait of {delay!r}: a wait must be a number of seconds from 0 to {LONGEST_WAIT:g}"
+    )
+    problem.__context__ = error
+    return problem
 
 
 SCHEDULE_LIMIT = 10_000

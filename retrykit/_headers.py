@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ._mro import ClassTable
 
@@ -41,7 +41,33 @@ def _month_length(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def parse_http_date(value: str, now: float | None = None) -> float | None:
+class AwareTime(Protocol):
+    """What ``now`` may be besides epoch seconds: a ``datetime`` (aware; a naive one is taken as UTC)."""
+
+    def timestamp(self) -> float: ...
+    def utcoffset(self) -> object: ...
+
+
+def _epoch(now: object) -> float | None:
+    """``now`` as finite epoch seconds, or None if it is none (NaN, inf, not a time at all). Never raises."""
+    try:
+        if isinstance(now, (int, float)) and not isinstance(now, bool):
+            value = float(now)
+        elif callable(getattr(now, "timestamp", None)) and callable(getattr(now, "utcoffset", None)):
+            moment: Any = now
+            if moment.utcoffset() is None:
+                import datetime  # already imported by whoever made the datetime
+
+                moment = moment.replace(tzinfo=datetime.UTC)
+            value = float(moment.timestamp())
+        else:
+            return None
+    except Exception:  # an int too large for a float, a datetime subclass that misbehaves
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_http_date(value: str, now: float | AwareTime | None = None) -> float | None:
     """Seconds since the epoch of an RFC 9110 HTTP-date, or None if it is not one.
 
     Accepts IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), the obsolete RFC 850
@@ -68,7 +94,8 @@ def parse_http_date(value: str, now: float | None = None) -> float | None:
         clock = rest[1]
         year = _digits(year_s, 2, 2)
         if year is not None:
-            this_year = _year_of(time.time() if now is None else now)
+            epoch = _epoch(now)
+            this_year = _year_of(time.time() if epoch is None else epoch)
             year += this_year - this_year % 100
             if year > this_year + 50:
                 year -= 100
@@ -89,23 +116,28 @@ def parse_http_date(value: str, now: float | None = None) -> float | None:
         return None
     if not (1 <= day <= _month_length(year, month) and hour <= 23 and minute <= 59 and second <= 60):
         return None
-    return float(_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + min(second, 59))
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + min(second, 59)
+    return float(seconds) if seconds < 1e308 else None  # a two-digit year near the end of the floats
 
 
 def _year_of(epoch: float) -> int:
-    """The UTC year of an epoch time, without importing datetime."""
+    """The UTC year of a finite epoch time, without importing datetime; a few steps whatever its size."""
     days = int(epoch // 86400)
-    year = 1970 + days // 366
+    year = 1970 + days * 400 // 146097  # 146,097 days in every 400 years: off by one at most
+    while _days_from_civil(year, 1, 1) > days:
+        year -= 1
     while _days_from_civil(year + 1, 1, 1) <= days:
         year += 1
     return year
 
 
-def parse_retry_after(value: object, now: float | None = None) -> float | None:
+def parse_retry_after(value: object, now: float | AwareTime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value, or None if it is not a valid one.
 
     ``value`` is delay-seconds (ASCII digits, surrounding whitespace allowed) or an
-    HTTP-date; ``now`` is the current time in epoch seconds (default: ``time.time()``).
+    HTTP-date; ``now`` is the current time in epoch seconds or as an aware ``datetime``
+    (default: ``time.time()``); a date cannot be measured from a ``now`` that is not a
+    finite time (NaN, inf), so it gives None.
     A date in the past gives 0.0. A valid but huge delay is returned as is, so the
     caller can give up instead of retrying sooner than it was told. Anything else
     (negative, non-ASCII digits, NaN, inf, garbage, a non-string) gives None. Never raises.
@@ -120,7 +152,8 @@ def parse_retry_after(value: object, now: float | None = None) -> float | None:
         return float(text)
     if len(text) > _MAX_RETRY_AFTER:  # no sane field is this long; don't bother splitting garbage
         return None
-    when = parse_http_date(text, now)
+    epoch = time.time() if now is None else _epoch(now)
+    when = None if epoch is None else parse_http_date(text, epoch)
     if when is None and "," in text:
         # Two fields, joined by the client ("2, 3"; requests and httpx do): the first
         # valid value counts, as aiohttp and urllib (which keep only the first) would
@@ -128,12 +161,12 @@ def parse_retry_after(value: object, now: float | None = None) -> float | None:
         for item in _list_items(text):
             if item.isascii() and item.isdigit():
                 return float(item)
-            when = parse_http_date(item, now)
+            when = None if epoch is None else parse_http_date(item, epoch)
             if when is not None:
                 break
-    if when is None:
+    if when is None or epoch is None:
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    return max(0.0, when - epoch)
 
 
 _MAX_RETRY_AFTER = 256

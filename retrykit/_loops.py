@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Awaitable, Callable
+from types import CoroutineType
 from typing import Any, TypeVar
 
 from . import _runtime
 from ._engine import Stop
-from ._report import name_of
+from ._misuse import check_awaitable, refuse_coroutine, warn_if_blocking
+from ._report import keep_context, name_of
 from ._results import RetriesExhausted
 from ._run import Run, Settings
 
 R = TypeVar("R")
+_time_sleep = time.sleep  # the one sleep that blocks an event loop's thread (a custom sleep is the user's call)
 
 
 def _start(policy: Settings) -> float | None:
@@ -38,6 +42,8 @@ def call_sync(policy: Settings, fn: Callable[..., R], args: Any, kwargs: Any, na
     else:
         on_result = policy.on_result
         if on_result is None or not on_result(result):
+            if result.__class__ is CoroutineType:  # one pointer test: retry.call(async_fn) ran nothing
+                refuse_coroutine(result, fn)
             if policy.budget is not None:
                 policy.budget.record_success()
             if scope is not None:
@@ -55,6 +61,9 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
 
     A result ``on_result`` rejects is the failure of its attempt: a ``RetriesExhausted``
     decided as retryable, which is what the call raises if the policy gives up on it.
+    Every exit (success, give-up, a raising hook or sleep, KeyboardInterrupt while
+    waiting) lets go of the last error, so its traceback (which holds this frame)
+    leaves no reference cycle behind.
     """
     # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
     # once per failed attempt. retry_async is the same loop, awaiting.
@@ -62,35 +71,42 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
     decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
     rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
-    while True:
-        delay = decide(error, now, rejected)
-        if scope is not None:
-            delay = run.share()
-        elif budget is not None:
-            delay = state.charge(budget)
-        if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
-            run.gave_up(error)
-            try:
+    if sleep is _time_sleep:  # once per failing call, not per retry
+        warn_if_blocking(run.fn)
+    try:
+        while True:
+            delay = decide(error, now, rejected)
+            if scope is not None:
+                delay = run.share()
+            elif budget is not None:
+                delay = state.charge(budget)
+            if delay.__class__ is stop:  # not isinstance(): one attribute read, on every failure
+                run.gave_up(error)
                 raise error
-            finally:
-                del error  # no frame -> exception -> traceback -> frame cycle left behind
-        if listening:
-            run.retried()
-        sleep(delay)  # type: ignore[arg-type]
-        if scope is not None:
-            run.wait_turn()  # another member's cooldown, or the pace (the server's wait was just slept)
-        try:
-            result = fn(*args, **kwargs)
-        except Exception as exc:
-            error = exc
-            rejected = None
-        else:
-            if on_result is None or not on_result(result):
-                run.succeeded()
-                return result
-            error = RetriesExhausted(result, state.attempt + 1)
-            rejected = True
-        now = clock()
+            if listening:
+                run.retried()
+            try:
+                sleep(delay)  # type: ignore[arg-type]
+                if scope is not None:
+                    run.wait_turn()  # another member's cooldown, or the pace (the server's wait was just slept)
+            except BaseException as fault:  # KeyboardInterrupt, or a sleep that fails: keep what it waited after
+                keep_context(fault, error)
+                raise
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                error = exc
+                rejected = None
+            else:
+                if on_result is None or not on_result(result):
+                    run.succeeded()
+                    return result
+                error = RetriesExhausted(result, state.attempt + 1)
+                rejected = True
+            now = clock()
+    finally:
+        state.error = None
+        del error  # no frame -> exception -> traceback -> frame cycle left behind
 
 
 # -- async -----------------------------------------------------------------------
@@ -99,7 +115,7 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
 async def call_async(
     policy: Settings, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, name: object = None
 ) -> R:
-    """:func:`call_sync`, awaiting."""
+    """:func:`call_sync`, awaiting; ``fn`` may be any callable that returns an awaitable."""
     start = _start(policy)  # a deadline counts from the start of the call
     scope = policy.fleet
     if scope is not None:
@@ -108,6 +124,8 @@ async def call_async(
     try:
         result = await fn(*args, **kwargs)
     except Exception as exc:
+        if exc.__class__ is TypeError and exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
+            check_awaitable(fn, args, kwargs, exc)  # raised by the await itself: fn is not async
         error = exc
     else:
         on_result = policy.on_result
@@ -119,46 +137,60 @@ async def call_async(
             return result
         error = RetriesExhausted(result, 1)
     try:
-        return await retry_async(Run(policy, name or fn, start=start), fn, args, kwargs, error)
+        return await retry_async(Run(policy, name or fn, start=start, asynchronous=True), fn, args, kwargs, error)
     finally:
         del error
 
 
 async def retry_async(run: Run, fn: Callable[..., Awaitable[R]], args: Any, kwargs: Any, error: BaseException) -> R:
-    """:func:`retry_sync`, awaiting the call and the sleep."""
+    """:func:`retry_sync`, awaiting the call, the sleep and ``async def`` hooks."""
     state, clock, sleep, listening, budget, scope = run.state, run.clock, run.async_sleep, run.listening, run.budget, run.scope
     decide, stop, on_result = state.decide, Stop, run.policy.on_result
     now = run.created  # the run was made at this failure
     rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
-    while True:
-        delay = decide(error, now, rejected)
-        if scope is not None:
-            delay = await run.ashare()
-        elif budget is not None:
-            delay = state.charge(budget)
-        if delay.__class__ is stop:
-            run.gave_up(error)
-            try:
+    waiting: Awaitable[object] | None = None
+    try:
+        while True:
+            delay = decide(error, now, rejected)
+            if scope is not None:
+                delay = await run.ashare()
+            elif budget is not None:
+                delay = state.charge(budget)
+            if delay.__class__ is stop:
+                run.gave_up(error)
+                if run.pending is not None:
+                    await run.flush(error)
                 raise error
-            finally:
-                del error
-        if listening:
-            run.retried()
-        await sleep(delay)  # type: ignore[arg-type]
-        if scope is not None:
-            await run.await_turn()
-        try:
-            result = await fn(*args, **kwargs)
-        except Exception as exc:
-            error = exc
-            rejected = None
-        else:
-            if on_result is None or not on_result(result):
-                run.succeeded()
-                return result
-            error = RetriesExhausted(result, state.attempt + 1)
-            rejected = True
-        now = clock()
+            if listening:
+                run.retried()
+                if run.pending is not None:
+                    await run.flush(error)
+            try:
+                waiting = sleep(delay)  # type: ignore[arg-type]
+                await waiting
+                if scope is not None:
+                    await run.await_turn()
+            except BaseException as fault:  # cancellation, or a sleep that fails: keep what it waited after
+                keep_context(fault, error)
+                if fault.__class__ is TypeError and not hasattr(type(waiting), "__await__"):
+                    raise TypeError(f"async_sleep {name_of(sleep)} returned {type(waiting).__name__}, not an awaitable") from fault
+                raise
+            try:
+                result = await fn(*args, **kwargs)
+            except Exception as exc:
+                error = exc
+                rejected = None
+            else:
+                if on_result is None or not on_result(result):
+                    run.succeeded()
+                    return result
+                error = RetriesExhausted(result, state.attempt + 1)
+                rejected = True
+            now = clock()
+    finally:
+        state.error = None
+        waiting = None
+        del error
 
 
 # -- the decorator ---------------------------------------------------------------
@@ -174,8 +206,25 @@ def is_async(fn: object) -> bool:
     return not inspect.isfunction(fn) and not inspect.ismethod(fn) and inspect.iscoroutinefunction(dunder_call)
 
 
-def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` retried by ``policy``, sync or async like ``fn``, with its name, docstring and signature."""
+def decorate(policy: Settings, fn: Any) -> Any:
+    """``fn`` retried by ``policy``, sync or async like ``fn``, with its name, docstring, signature and defaults.
+
+    Above ``@staticmethod`` or ``@classmethod``, the function inside is retried and
+    rewrapped, so it stays a static or class method.
+    """
+    if isinstance(fn, (staticmethod, classmethod)):
+        return type(fn)(decorate(policy, fn.__func__))
+    wrapped = _decorate(policy, fn)
+    # functools.wraps copies neither: introspection (and tools that read them) see fn's defaults.
+    defaults, kwdefaults = getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)
+    if isinstance(defaults, tuple):
+        wrapped.__defaults__ = defaults
+    if isinstance(kwdefaults, dict):
+        wrapped.__kwdefaults__ = kwdefaults
+    return wrapped
+
+
+def _decorate(policy: Settings, fn: Callable[..., Any]) -> Any:
     import inspect
 
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -218,7 +267,7 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
                         budget.record_success()
                     return result
                 try:
-                    return await retry_async(Run(policy, name, start=start), fn, args, kwargs, error)
+                    return await retry_async(Run(policy, name, start=start, asynchronous=True), fn, args, kwargs, error)
                 finally:
                     del error
 
@@ -230,12 +279,19 @@ def decorate(policy: Settings, fn: Callable[..., Any]) -> Callable[..., Any]:
                 except Exception as exc:
                     error = exc
                 try:
-                    return await retry_async(Run(policy, name), fn, args, kwargs, error)
+                    return await retry_async(Run(policy, name, asynchronous=True), fn, args, kwargs, error)
                 finally:
                     del error  # the first error's traceback holds this frame: no cycle through this local
 
         return functools.wraps(fn)(async_wrapper)
 
+    for label in ("on_retry", "on_giveup"):
+        hook = getattr(policy, label)
+        if hook is not None and is_async(hook):
+            raise TypeError(
+                f"{label}={name_of(hook)} is an async hook, but {name}() is sync: nothing can await it; "
+                "use a sync hook, or retry an async function"
+            )
     if general:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:

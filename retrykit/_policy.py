@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, overload
@@ -14,6 +15,7 @@ from ._classify import is_transient
 from ._config import Duration, Frozen, callable_or_none, count, duration, optional_duration
 from ._fleet import Fleet
 from ._report import RetryEvent
+from ._report import name_of as _name
 from ._scope import Scope
 from ._status import DEFAULT_STATUS_TABLE, StatusTable
 
@@ -115,6 +117,9 @@ class RetryPolicy(Frozen):
         on_giveup: Callable[[RetryEvent], object] | None = None,
         log: bool = True,
     ) -> None:
+        for label, value in (("backoff", backoff), ("rng", rng), ("budget", budget)):
+            if isinstance(value, type):  # backoff=FullJitter: its delay() would fail at the first retry
+                raise TypeError(f"{label} must be an instance, got the class {value.__name__}; write {label}={value.__name__}()")
         if not callable(getattr(backoff, "delay", None)):
             raise TypeError(f"backoff must have a delay(failures, rng, previous) method, got {type(backoff).__name__}")
         if not isinstance(status_table, StatusTable):
@@ -152,9 +157,16 @@ class RetryPolicy(Frozen):
         for name, fn in (("clock", clock), ("sleep", sleep)):
             if not callable(fn):
                 raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
-        deadline_s = optional_duration("deadline", deadline)
-        if deadline_s == 0.0:
-            raise ValueError("deadline must be > 0 (or None for no deadline), got 0")
+        if sleep is not time.sleep and _loops.is_async(sleep):  # sleep=asyncio.sleep would return a coroutine and never wait
+            raise TypeError(f"sleep must be a sync function; {_name(sleep)} is async: pass it as async_sleep=")
+        if async_sleep is not None and type(async_sleep).__name__ == "builtin_function_or_method":
+            # A builtin cannot be an async function: async_sleep=time.sleep would block, then fail to be awaited.
+            raise TypeError(
+                f"async_sleep must be an async function (such as asyncio.sleep), got the sync builtin {_name(async_sleep)}"
+            )
+        deadline_s = optional_duration("deadline", deadline, minimum=-math.inf)
+        if deadline_s is not None and deadline_s <= 0.0:  # one wording for 0 and for -5
+            raise ValueError(f"deadline must be > 0 (or None for no deadline), got {deadline_s:g}")
         if max_retries is None and deadline_s is None:
             raise ValueError(
                 "max_retries=None (retry until the deadline, e.g. to poll) needs a deadline: "
@@ -229,12 +241,15 @@ class RetryPolicy(Frozen):
             return self.replace(**changes) if changes else self
         if changes:
             raise TypeError("pass either a function to decorate or keyword options, not both")
-        if isinstance(fn, type) and issubclass(fn, BaseException):
+        types = _exception_types(fn)
+        if types is not None:
+            names = ", ".join(t.__name__ for t in types)
+            written = f"({names})" if isinstance(fn, tuple) else names
+            what = "exception classes" if isinstance(fn, tuple) else "an exception class"
             raise TypeError(
-                f"retry({fn.__name__}) got an exception class where a function was expected; "
-                f"to retry on it, write retry(on={fn.__name__})"
+                f"retry({written}) got {what} where a function was expected; to retry on it, write retry(on={written})"
             )
-        if not callable(fn):
+        if not callable(fn) and not isinstance(fn, classmethod):
             raise TypeError(f"can only decorate a callable, got {type(fn).__name__}")
         return _loops.decorate(self, fn)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._classify import describe
 from ._config import Frozen
-from ._engine import RetryState, Stop
+from ._engine import LONGEST_WAIT, RetryState, Stop
 from ._results import REJECTED, RetriesExhausted
 from ._status import StatusTable
 
@@ -108,9 +108,7 @@ _STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
         if s.limit == s.rules.max_retries
         else f"; no retries left (testing.instant(attempts={(s.limit or 0) + 1}) caps every policy)"
     ),
-    "SERVER_WAIT_TOO_LONG": lambda s: (
-        f"; the server asked to wait {s.refused:g} s, over max_retry_after={s.rules.max_retry_after:g} s"
-    ),
+    "SERVER_WAIT_TOO_LONG": lambda s: _too_long(s.refused, s.rules.max_retry_after),
     "DEADLINE": lambda s: f"; waiting {s.refused:.2f} s more would pass the {s.rules.deadline:g} s deadline",
     "BUDGET": "; the retry budget is exhausted (too many failures across calls)",
     "NOT_IDEMPOTENT": " is not retried for a non-idempotent method: the request may have been applied",
@@ -130,6 +128,12 @@ _STOP_HINTS: dict[str, str] = {
     ),
 }
 _no_retries_words: dict[int, str] = {}
+
+
+def _too_long(asked: float | None, limit: float | None) -> str:
+    if limit is not None and asked is not None and asked > limit:
+        return f"; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s"
+    return f"; the server asked to wait {asked:g} s, longer than any sleep can wait ({LONGEST_WAIT:g} s)"
 
 
 def _no_retries_left(max_retries: int) -> str:
@@ -242,14 +246,38 @@ def log_gave_up(note: str, outcome: str) -> None:
         logger.warning("%s; %s", note.partition("\n")[0], outcome)
 
 
-def call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> None:
-    """Call ``on_retry`` or ``on_giveup``; if it raises, its error carries the failure as ``__context__``."""
+def call_hook(hook: Callable[[RetryEvent], object], event: RetryEvent) -> Awaitable[object] | None:
+    """Call ``on_retry`` or ``on_giveup``; if it raises, its error carries the failure as ``__context__``.
+
+    Returns what an ``async def`` hook gave back, for the async faces to await (and
+    the sync ones to refuse, see :func:`refuse_async_hook`); None for a sync hook.
+    """
     try:
-        hook(event)
+        result = hook(event)
     except BaseException as hook_error:
-        if hook_error.__context__ is None and hook_error is not event.error:
-            hook_error.__context__ = event.error
+        keep_context(hook_error, event.error)
         raise
+    if result is None or not hasattr(type(result), "__await__"):  # a sync hook (and no inspect import)
+        return None
+    return result  # type: ignore[return-value]  # it has __await__: an awaitable
+
+
+async def await_hook(pending: Awaitable[object], error: BaseException | None) -> None:
+    """Await an async hook's result; if it raises, its error carries the failure as ``__context__``."""
+    try:
+        await pending
+    except BaseException as hook_error:
+        keep_context(hook_error, error)
+        raise
+
+
+def keep_context(fault: BaseException, error: BaseException | None) -> None:
+    """Make ``error`` (the failure being retried) the ``__context__`` of a fault raised while handling it."""
+    try:
+        if fault.__context__ is None and fault is not error:
+            fault.__context__ = error
+    except Exception:  # an exception that refuses attributes comes out as itself, context or not
+        pass
 
 
 def name_of(fn: object) -> str:

@@ -8,10 +8,23 @@ from typing import Any, Protocol
 
 from . import _runtime
 from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
-from ._report import RetryEvent, call_hook, event, log_retry, name_of, note
+from ._misuse import refuse_async_hook
+from ._report import RetryEvent, await_hook, call_hook, event, log_retry, name_of, note
 from ._scope import Scope
 
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
+# Stops where the policy (or an adapter's rule) declined to retry at all: the error is left
+# unmarked, to whichever policy around it would retry it. Every other stop retried and stopped.
+DECLINED = frozenset((Stop.NOT_RETRYABLE, Stop.NOT_IDEMPOTENT, Stop.ONE_SHOT_BODY))
+
+
+def _noted(error: BaseException) -> bool:
+    """Whether a policy already put a give-up note on ``error``."""
+    try:
+        notes = getattr(error, "__notes__", None)
+        return isinstance(notes, list) and any(isinstance(n, str) and n.startswith("retrykit: ") for n in notes)
+    except Exception:
+        return False
 
 
 class Settings(Rules, Protocol):
@@ -45,10 +58,19 @@ class Run:
     each outcome's side effects: the budget step, hooks, logging, the give-up note.
     """
 
-    __slots__ = ("policy", "state", "fn", "budget", "scope", "clock", "source", "listening", "created")
+    __slots__ = (
+        "policy", "state", "fn", "budget", "scope", "clock", "source", "listening", "created", "asynchronous", "pending"
+    )
 
     def __init__(
-        self, policy: Settings, fn: object, budget: Budget | None = None, start: float | None = None, scope: Scope | None = None
+        self,
+        policy: Settings,
+        fn: object,
+        budget: Budget | None = None,
+        start: float | None = None,
+        scope: Scope | None = None,
+        *,
+        asynchronous: bool = False,
     ) -> None:
         # The policy's clock and sleeps, unless testing.instant() replaces them all.
         source = self.source = _runtime.override
@@ -77,6 +99,9 @@ class Run:
             cap = source.attempts - 1  # instant(attempts=N): at most N - 1 retries, whatever the policy says
             if state.limit is None or cap < state.limit:
                 state.limit = cap
+        # An async face awaits what an ``async def`` hook returns (see flush()); a sync one refuses it.
+        self.asynchronous = asynchronous
+        self.pending: Awaitable[object] | None = None
 
     @property
     def sleep(self) -> Callable[[float], object]:
@@ -150,24 +175,64 @@ class Run:
         """Tell whoever listens about a retry: events and log text exist only for them."""
         policy = self.policy
         if policy.on_retry is not None:
-            call_hook(policy.on_retry, event(self.state, name_of(self.fn)))
+            self._hook(policy.on_retry, event(self.state, name_of(self.fn)))
         if policy.log:
             log_retry(self.state, name_of(self.fn))
 
     def gave_up(self, error: BaseException) -> None:
-        """Note and mark the error the policy gives up on (unless an inner policy already did)."""
+        """Note the error the policy gives up on, and mark it unless the policy merely declined it.
+
+        The mark tells an outer policy (or an adapter's caller) that this error was
+        already retried: only a policy that would have retried it and stopped sets
+        it, so an inner ``@retry(on=KeyError)`` leaves a ``ConnectionError`` to the
+        outer one. Nothing is added to an error an inner policy already gave up on;
+        a declined error gets one note, however many policies decline it. Noting
+        and marking are best effort: an exception that refuses attributes comes out
+        as itself.
+        """
         state = self.state
         try:
-            if state.stop is not _INHERITED:
+            stop = state.stop
+            if stop is not _INHERITED:
                 name = name_of(self.fn)
-                error.add_note(note(state, name))
-                setattr(error, GAVE_UP_MARK, True)
+                declined = stop in DECLINED
+                if not (declined and _noted(error)):
+                    try:
+                        error.add_note(note(state, name))
+                    except Exception:  # a frozen or hostile exception, a tuple __notes__
+                        pass
+                if not declined:
+                    try:
+                        setattr(error, GAVE_UP_MARK, True)
+                    except Exception:
+                        pass
                 if self.policy.on_giveup is not None:
-                    call_hook(self.policy.on_giveup, event(state, name))
+                    self._hook(self.policy.on_giveup, event(state, name))
         finally:
             # The call is over. Without this, the error's traceback holds the frame that
             # holds this run, which holds the error: a reference cycle on every give-up.
             state.error = None
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the last give-up should mark what is handed back: the policy stopped retrying, not declined."""
+        stop = self.state.stop
+        return stop is not None and stop not in DECLINED
+
+    def _hook(self, hook: Callable[[RetryEvent], object], ev: RetryEvent) -> None:
+        pending = call_hook(hook, ev)
+        if pending is not None:
+            if not self.asynchronous:
+                self.state.error = None
+                refuse_async_hook(pending, hook, ev.error)
+            self.pending = pending
+
+    async def flush(self, error: BaseException | None) -> None:
+        """Await what an ``async def`` hook returned (async faces only, after a retry or give-up)."""
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            await await_hook(pending, error)
 
     def succeeded(self) -> None:
         budget = self.budget

@@ -20,17 +20,31 @@ class TimeSource(Protocol):
 override: TimeSource | None = None
 
 
+def in_trio() -> bool:
+    """Whether the current task is trio's (never importing trio, and never failing on a half-imported one)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_task()
+    except Exception:  # RuntimeError outside trio; AttributeError while another thread is importing it
+        return False
+    return True
+
+
+def in_event_loop() -> bool:
+    """Whether this thread is running an asyncio event loop or a trio task."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and asyncio.events._get_running_loop() is not None:
+        return True
+    return in_trio()
+
+
 async def framework_sleep(delay: float) -> None:
     """Sleep in whichever async framework is running: trio if the current task is trio's, else asyncio."""
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_task()
-        except RuntimeError:
-            pass
-        else:
-            await trio.sleep(delay)
-            return
+    if in_trio():
+        await sys.modules["trio"].sleep(delay)
+        return
     import asyncio
 
     await asyncio.sleep(delay)

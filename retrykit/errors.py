@@ -78,8 +78,10 @@ class APIError(Exception):
         return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
 
     def __reduce__(self) -> tuple[object, ...]:
+        # The instance dict goes along as state: PEP 678 notes, the give-up mark (so a process
+        # pool's parent does not retry what a worker gave up on) and a custom table's verdict.
         state = {"type": self.type, "code": self.code, "retry_after": self.retry_after}
-        return (_rebuild, (type(self), self.message, self.status, state))
+        return (_rebuild, (type(self), self.message, self.status, state), dict(self.__dict__))
 
     @classmethod
     def from_response(
