@@ -8,13 +8,15 @@ the collector (and the collector's pauses grow with the error rate).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import weakref
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 import retrykit.urllib
-from retrykit import RetryPolicy
+from retrykit import RetryBudget, RetryPolicy
 from retrykit.testing import FlakyServer, Reply, instant
 
 POLICIES = {
@@ -132,3 +134,167 @@ def test_giving_up_on_rejected_results_leaves_no_cycles() -> None:
         assert garbage_after(policy(pending)) == 0
         assert garbage_after(block) == 0
         assert asyncio.run(agarbage_after(lambda: policy.acall(apending))) == 0
+
+
+# -- every other exit: success after failures, interrupts and faults while waiting, cancellation --
+
+ALL_POLICIES = {**POLICIES, "budget": RetryPolicy(on=ConnectionError, budget=RetryBudget(), log=False)}
+
+
+class Interrupted(Exception):
+    """A sleep that fails (KeyboardInterrupt and SystemExit are raised as themselves below)."""
+
+
+def raising(kind: type[BaseException]) -> Callable[[float], None]:
+    def sleep(delay: float) -> None:
+        raise kind("while waiting")
+
+    return sleep
+
+
+def araising(kind: type[BaseException]) -> Callable[[float], Awaitable[None]]:
+    async def sleep(delay: float) -> None:
+        raise kind("while waiting")
+
+    return sleep
+
+
+def broken_hook(event: object) -> None:
+    raise Interrupted("the hook broke")
+
+
+# exit name -> (changes to the policy, whether time is virtual: a policy's own sleep runs only outside instant())
+EXITS: dict[str, tuple[dict[str, object], bool]] = {
+    "success": ({}, True),
+    "keyboard-interrupt": ({"sleep": raising(KeyboardInterrupt), "async_sleep": araising(KeyboardInterrupt)}, False),
+    "system-exit": ({"sleep": raising(SystemExit), "async_sleep": araising(SystemExit)}, False),
+    "raising-sleep": ({"sleep": raising(Interrupted), "async_sleep": araising(Interrupted)}, False),
+    "cancelled": ({"async_sleep": araising(asyncio.CancelledError)}, False),
+    "raising-hook": ({"on_retry": broken_hook}, True),
+}
+
+
+def flaky_then(result: object, failures: int = 2) -> Callable[[], object]:
+    count = 0
+
+    def fn() -> object:
+        nonlocal count
+        count += 1
+        if count % (failures + 1):
+            raise ConnectionError("down")
+        return result
+
+    return fn
+
+
+def aflaky_then(result: object, failures: int = 2) -> Callable[[], Awaitable[object]]:
+    sync = flaky_then(result, failures)
+
+    async def fn() -> object:
+        return sync()
+
+    return fn
+
+
+def cycles_in(run: Callable[[], object], times: int = 5) -> int:
+    """Objects in cycles after ``times`` calls, whichever way each call ends (KeyboardInterrupt included)."""
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(times):
+            try:
+                run()
+            except BaseException:
+                continue
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+async def acycles_in(run: Callable[[], Awaitable[object]], times: int = 5) -> int:
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(times):
+            try:
+                await run()
+            except BaseException:
+                continue
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("exit_name", [name for name in EXITS if name != "cancelled"])
+@pytest.mark.parametrize("name", ALL_POLICIES)
+def test_every_exit_of_every_sync_face_leaves_no_cycles(name: str, exit_name: str) -> None:
+    changes, virtual = EXITS[exit_name]
+    policy = ALL_POLICIES[name].replace(**changes)
+    fn = flaky_then(object())
+    decorated = policy(fn)
+
+    def block() -> object:
+        for attempt in policy.attempts():
+            with attempt:
+                return fn()
+        return None
+
+    with instant() if virtual else contextlib.nullcontext():
+        assert [cycles_in(decorated), cycles_in(lambda: policy.call(fn)), cycles_in(block)] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("exit_name", EXITS)
+@pytest.mark.parametrize("name", ALL_POLICIES)
+def test_every_exit_of_every_async_face_leaves_no_cycles(name: str, exit_name: str) -> None:
+    changes, virtual = EXITS[exit_name]
+    policy = ALL_POLICIES[name].replace(**changes)
+    fn = aflaky_then(object())
+    decorated = policy(fn)
+
+    async def block() -> object:
+        async for attempt in policy.attempts():
+            with attempt:
+                return await fn()
+        return None
+
+    async def async_with_block() -> object:
+        async for attempt in policy.attempts():
+            async with attempt:
+                return await fn()
+        return None
+
+    async def main() -> list[int]:
+        return [
+            await acycles_in(decorated),
+            await acycles_in(lambda: policy.acall(fn)),
+            await acycles_in(block),
+            await acycles_in(async_with_block),
+        ]
+
+    with instant() if virtual else contextlib.nullcontext():
+        assert asyncio.run(main()) == [0, 0, 0, 0]
+
+
+def test_a_success_after_failures_lets_go_of_its_result_at_once() -> None:
+    class Result:
+        pass
+
+    policy = POLICIES["plain"]
+    results: list[weakref.ref[Result]] = []
+
+    @policy
+    def fetch() -> Result:
+        if len(results) < 2:
+            results.append(weakref.ref(Result()))
+            raise ConnectionError("down")
+        result = Result()
+        results.append(weakref.ref(result))
+        return result
+
+    gc.disable()
+    try:
+        with instant():
+            fetch()  # the result is dropped here: nothing but reference counting may be needed to free it
+        assert results[-1]() is None
+    finally:
+        gc.enable()
