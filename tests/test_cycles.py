@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 import retrykit.urllib
-from retrykit import RetryBudget, RetryPolicy
+from retrykit import Fleet, RetryBudget, RetryPolicy
 from retrykit.testing import FlakyServer, Reply, instant
 
 POLICIES = {
@@ -138,7 +138,11 @@ def test_giving_up_on_rejected_results_leaves_no_cycles() -> None:
 
 # -- every other exit: success after failures, interrupts and faults while waiting, cancellation --
 
-ALL_POLICIES = {**POLICIES, "budget": RetryPolicy(on=ConnectionError, budget=RetryBudget(), log=False)}
+ALL_POLICIES = {
+    **POLICIES,
+    "budget": RetryPolicy(on=ConnectionError, budget=RetryBudget(), log=False),
+    "fleet": RetryPolicy(on=ConnectionError, fleet=Fleet().scope("cycles"), log=False),
+}
 
 
 class Interrupted(Exception):
