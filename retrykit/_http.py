@@ -23,6 +23,21 @@ from .errors import APIError
 
 R = TypeVar("R")
 
+def forget_frames(error: BaseException) -> None:
+    """Drop the tracebacks of a failure that is being retried, down its chain of causes.
+
+    Clients can leave an error in a cycle of its own frames (requests does, for a dropped
+    connection); those frames hold this request's objects. Nobody sees a retried error's
+    traceback again (hooks have had it), so the frames go now rather than with the collector.
+    """
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 16:
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+        seen += 1
+
+
 def mark_gave_up(obj: object) -> None:
     """Mark a response we gave up on, so a policy around the caller does not retry it again."""
     try:
@@ -38,7 +53,7 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "scope", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping")
+    __slots__ = ("policy", "options", "client", "method", "url", "budget", "scope", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping", "asynchronous")
 
     def __init__(
         self,
@@ -93,12 +108,20 @@ class RequestRetry:
         # passes through the adapter's own loop untouched.
         self.decided: object = None
         self.escaping: BaseException | None = None
+        self.asynchronous = False  # set by adrive(): async def hooks are then awaited, not refused
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
     def _new_run(self) -> Run:
-        return Run(self.policy, RequestName(self.client, self.method, self.url), self.budget, start=self.start, scope=self.scope)
+        return Run(
+            self.policy,
+            RequestName(self.client, self.method, self.url),
+            self.budget,
+            start=self.start,
+            scope=self.scope,
+            asynchronous=self.asynchronous,
+        )
 
     def _run(self) -> Run:
         if self.run is None:
@@ -124,6 +147,8 @@ class RequestRetry:
                 budget.record_success()
             if scope is not None:
                 scope.succeeded()
+            if self.run is not None:  # the last failure's traceback holds frames that hold this call
+                self.run.state.error = None
             return None
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
@@ -133,7 +158,8 @@ class RequestRetry:
         delay = run.failed(error, allowed, refusal=refusal)
         if delay is None:
             self.final = error
-            mark_gave_up(response)
+            if run.exhausted:  # retried and stopped; a mere decline leaves an outer policy free to retry
+                mark_gave_up(response)
         return delay
 
     def check_error(self, error: BaseException) -> float | None:
@@ -170,8 +196,14 @@ class RequestRetry:
             error.retry_after = self.final.retry_after
             for note in getattr(self.final, "__notes__", ()):
                 error.add_note(note)
-        setattr(error, GAVE_UP_MARK, True)
+        if self.exhausted:
+            setattr(error, GAVE_UP_MARK, True)
         return error
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether this request was retried and stopped (what is handed back is marked), not declined."""
+        return self.run is not None and self.run.exhausted
 
     def handed_back(self, status: int) -> None:
         """One WARNING line when the final response of a retried (or refused) request is returned.
@@ -200,7 +232,8 @@ class RequestRetry:
             for note in getattr(self.final, "__notes__", ()):
                 if note not in present:
                     error.add_note(note)
-        mark_gave_up(error)
+        if self.exhausted:
+            mark_gave_up(error)
 
     # The adapters' two loops (one sync, one async): send, let the engine decide,
     # release every response not handed back, wait. Each adapter supplies how to
@@ -225,6 +258,7 @@ class RequestRetry:
                 delay = self.check_error(error)
                 if delay is None:
                     raise
+                forget_frames(error)
             else:
                 code = status(response)
                 try:
@@ -247,7 +281,8 @@ class RequestRetry:
         headers: Callable[[R], object],
         drain: Callable[[R], Awaitable[bytes]],
     ) -> R:
-        """:meth:`drive`, awaiting the sends, drains and waits."""
+        """:meth:`drive`, awaiting the sends, drains, waits and ``async def`` hooks."""
+        self.asynchronous = True
         scope = self.scope
         while True:
             if scope is not None:
@@ -256,12 +291,17 @@ class RequestRetry:
                 response = await send()
             except Exception as error:
                 delay = self.check_error(error)
+                if self.run is not None and self.run.pending is not None:
+                    await self.run.flush(error)
                 if delay is None:
                     raise
+                forget_frames(error)
             else:
                 code = status(response)
                 try:
                     delay = self.check_response(code, headers(response), response)
+                    if self.run is not None and self.run.pending is not None:
+                        await self.run.flush(self.final)
                 except BaseException:
                     await drain(response)
                     raise

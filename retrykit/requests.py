@@ -106,7 +106,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
             # A hook's error, kept to pass it through, holds frames that hold the call: no cycle.
             call.escaping = None
         response = super().build_response(prepared, raw)
-        if call.final is not None:
+        if call.final is not None and call.exhausted:
             mark_gave_up(response)  # so a policy around raise_for_status() does not retry it again
         return response
 
