@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -69,13 +69,10 @@ def test_a_request_that_recovers_after_a_dropped_connection_leaves_no_cycle(clie
         assert _retry_objects_in_cycles(call) == []
 
 
-@pytest.fixture
-def hook_calls() -> Iterator[list[int]]:
-    yield []
-
-
 @pytest.mark.parametrize("client", ["httpx-async", "aiohttp"])
-def test_an_async_hook_is_awaited_by_the_async_adapters(client: str, hook_calls: list[int]) -> None:
+def test_an_async_hook_is_awaited_by_the_async_adapters(client: str) -> None:
+    hook_calls: list[int] = []
+
     async def on_retry(event: object) -> None:
         hook_calls.append(getattr(event, "attempt", 0))
 
