@@ -354,6 +354,6 @@ def retry_delay_from_headers(headers: object, status: int | None, wall: float) -
                 delay = parse(text, wall)
             except (ValueError, OverflowError):
                 delay = None
-            if delay is not None and math.isfinite(delay):
-                return delay
+            if delay is not None and not math.isnan(delay):
+                return delay  # inf included: a wait too long to honour makes the engine give up
     return None

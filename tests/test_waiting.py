@@ -99,6 +99,16 @@ def test_an_infinite_retry_after_gives_up_like_any_wait_too_long(max_retry_after
     assert stops == [Stop.SERVER_WAIT_TOO_LONG] * 3
 
 
+@pytest.mark.parametrize("header", ["retry-after-ms", "ratelimit-reset", "x-ratelimit-reset"])
+def test_a_rate_limit_header_that_overflows_to_inf_gives_up_too(header: str) -> None:
+    error = HTTPFailure(429, {header: HUGE})
+    flaky = Flaky(error)
+    with instant() as clock, pytest.raises(HTTPFailure):
+        QUIET.call(flaky)
+    assert flaky.calls == 1 and clock.delays == []
+    assert "the server asked to wait inf s" in error.__notes__[-1]
+
+
 def test_without_max_retry_after_a_wait_past_what_sleep_accepts_gives_up_with_a_note() -> None:
     error = ServerError("busy", status=503, retry_after=1e12)  # ~31,700 years: time.sleep overflows
     with instant() as clock, pytest.raises(ServerError):
