@@ -175,7 +175,11 @@ def note(state: RetryState, function: str) -> str:
     if stop is None or error is None:
         return ""
     words = _STOP_WORDS[stop._name_]
-    text = _describe(error, state.status, state.rules.status_table) + (words if isinstance(words, str) else words(state))
+    if error.__class__ is RetriesExhausted:
+        text = _describe(error, state.status, state.rules.status_table)
+    else:
+        text = describe(error, state.status, state.rules.status_table)
+    text += words if isinstance(words, str) else words(state)
     attempt = state.attempt
     if attempt == 1:
         text = f"retrykit: gave up on {function} after 1 attempt: {text}"
