@@ -6,7 +6,7 @@ from ._budget import RetryBudget
 from ._classify import is_transient
 from ._engine import Stop
 from ._fleet import Fleet, HostBudgets
-from ._headers import parse_retry_after
+from ._httpdate import parse_retry_after
 from ._policy import RetryPolicy, retry
 from ._report import RetryEvent
 from ._results import RetriesExhausted

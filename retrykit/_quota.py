@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from ._headers import _OWS, _parse_reset, _parse_seconds, get_header
+from ._headers import _parse_reset, _parse_seconds, get_header
+from ._httpdate import _OWS
 
 # (remaining, reset) header pairs, the first present pair wins: OpenAI-style per-request quotas,
 # then the IETF draft's older separate fields, then the common unprefixed pair.
