@@ -7,8 +7,9 @@ from ._classify import is_transient
 from ._engine import Stop
 from ._fleet import Fleet, HostBudgets
 from ._httpdate import parse_retry_after
+from ._instruments import AttemptSpan, Instrument, LoggingInstrument, get_instruments, set_instruments
 from ._policy import RetryPolicy, retry
-from ._report import RetryEvent
+from ._report import Recovery, RetryEvent, Target
 from ._results import RetriesExhausted
 from ._scope import Scope
 from ._status import DEFAULT_STATUS_TABLE, StatusRule, StatusTable, is_retryable_status
@@ -16,6 +17,7 @@ from ._status import DEFAULT_STATUS_TABLE, StatusRule, StatusTable, is_retryable
 __all__ = [
     "DEFAULT_STATUS_TABLE",
     "Attempt",
+    "AttemptSpan",
     "Attempts",
     "Backoff",
     "BackoffStrategy",
@@ -24,6 +26,9 @@ __all__ = [
     "Fleet",
     "FullJitter",
     "HostBudgets",
+    "Instrument",
+    "LoggingInstrument",
+    "Recovery",
     "RetriesExhausted",
     "RetryBudget",
     "RetryEvent",
@@ -33,9 +38,12 @@ __all__ = [
     "StatusRule",
     "StatusTable",
     "Stop",
+    "Target",
+    "get_instruments",
     "is_retryable_status",
     "is_transient",
     "parse_retry_after",
     "retry",
+    "set_instruments",
 ]
 __version__ = "0.1.0"

@@ -41,7 +41,34 @@ def demo(args: argparse.Namespace) -> int:
     """Run the demo's parts; exit 1 if any claim it makes does not hold."""
     from ._demo import demo as run
 
+    if args.metrics:
+        return with_metrics(lambda: run(args.scale))
     return run(args.scale)
+
+
+def with_metrics(run: Callable[[], int]) -> int:
+    """Run with a Prometheus instrument added to the global ones, then print its metrics."""
+    try:
+        from .prometheus import PrometheusInstrument  # first: its ImportError names the extra to install
+    except ImportError as exc:
+        print(f"--metrics: {exc}", file=sys.stderr)
+        return 2
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from ._instruments import get_instruments, set_instruments
+
+    registry = CollectorRegistry()
+    before = get_instruments()
+    set_instruments([*before, PrometheusInstrument(registry)])
+    try:
+        result = run()
+    finally:
+        set_instruments(before)
+    print("metrics, as Prometheus would scrape them:\n")
+    for line in generate_latest(registry).decode().splitlines():
+        if "_created" not in line.partition("{")[0]:  # creation timestamps: noise here
+            print(line)
+    return result
 
 
 def schedule(args: argparse.Namespace) -> int:
@@ -103,6 +130,11 @@ def parser() -> argparse.ArgumentParser:
         default=DEMO_SCALE,
         metavar="FACTOR",
         help=f"run the backoff waits at this fraction of real time (default {DEMO_SCALE:g}; 1 waits for real)",
+    )
+    dem.add_argument(
+        "--metrics",
+        action="store_true",
+        help='print the retries as Prometheus metrics at the end (needs pip install "retrykit[prometheus]")',
     )
     dem.set_defaults(run=demo, options={}, parser=dem)
 

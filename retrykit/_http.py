@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from . import _runtime
+from . import _instruments, _runtime
 from ._engine import GAVE_UP_MARK, Stop
 from ._headers import get_header, server_verdict
 from ._options import HTTPOptions
 from ._policy import RetryPolicy
-from ._report import log_gave_up
+from ._report import Target
 from ._rules import IDEMPOTENCY_HEADER, IDEMPOTENT_METHODS, NOT_APPLIED_STATUSES, was_not_sent
 from ._run import Run
 from ._scope import Scope
-from ._target import RequestName, host_of
+from ._target import RequestName, host_of, safe_target
 from .errors import APIError
 
 R = TypeVar("R")
@@ -53,7 +53,28 @@ class RequestRetry:
     next attempt, or None: hand the response back / re-raise the error.
     """
 
-    __slots__ = ("policy", "options", "client", "method", "url", "budget", "scope", "key", "by_table", "replayable", "returns_errors", "start", "run", "final", "out_of_time", "decided", "escaping", "asynchronous")
+    __slots__ = (
+        "policy",
+        "options",
+        "client",
+        "method",
+        "url",
+        "budget",
+        "scope",
+        "key",
+        "by_table",
+        "replayable",
+        "start",
+        "run",
+        "final",
+        "out_of_time",
+        "decided",
+        "escaping",
+        "asynchronous",
+        "tracing",
+        "traced",
+        "span",
+    )
 
     def __init__(
         self,
@@ -65,7 +86,6 @@ class RequestRetry:
         *,
         client: str,
         replayable: bool = True,
-        returns_errors: bool = True,
     ) -> None:
         if policy.on_result is not None:
             # Refused, not ignored: the adapters hand back a response before its body is read.
@@ -93,9 +113,6 @@ class RequestRetry:
                 self.key = str(uuid.uuid4())  # one key per logical call, sent on every attempt
             self.by_table = has_key or self.key is not None or options.retry_non_idempotent
         self.replayable = replayable
-        # Whether a final error response goes back to the caller as a response (urllib raises
-        # it as HTTPError, which carries the give-up note: no log line is needed for it).
-        self.returns_errors = returns_errors
         # A deadline counts from the start of the request, as policy.call's does: then (only)
         # the success path reads a clock. The driver itself is made at the first failure.
         self.start = (_runtime.override or policy).clock() if policy.deadline is not None else None
@@ -109,6 +126,9 @@ class RequestRetry:
         self.decided: object = None
         self.escaping: BaseException | None = None
         self.asynchronous = False  # set by adrive(): async def hooks are then awaited, not refused
+        self.tracing = _instruments.tracing  # instruments that trace each attempt (usually none)
+        self.traced: tuple[Target, str] | None = None  # the request's target and loggable URL, for them
+        self.span: _instruments.AttemptSpan | None = None  # the open attempt's, between began() and ended()
 
     def extra_headers(self) -> Mapping[str, str]:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
@@ -121,12 +141,39 @@ class RequestRetry:
             start=self.start,
             scope=self.scope,
             asynchronous=self.asynchronous,
+            target=self.target(),
         )
 
     def _run(self) -> Run:
         if self.run is None:
             self.run = self._new_run()
         return self.run
+
+    def target(self) -> Target:
+        """The request in bounded terms (adapter, method, host:port), for instruments."""
+        return Target(self.client, self.method.upper(), host_of(self.url))
+
+    def began(self) -> None:
+        """An attempt is about to be sent: open the tracing instruments' span around it (current until it ends)."""
+        if self.traced is None:  # worked out once per request: parsing the URL is most of our share
+            self.traced = (self.target(), safe_target(self.method, self.url).partition(" ")[2])
+        target, url = self.traced
+        resend_count = self.run.state.attempt if self.run is not None else 0
+        span = self.span = _instruments.span_for(self.tracing, target, url, resend_count)
+        if span is not None:
+            span.__enter__()
+
+    def ended(self, status: int | None = None, error: BaseException | None = None) -> None:
+        """The attempt got a response with ``status``, or failed with ``error``: close its span."""
+        span, self.span = self.span, None
+        if span is None:
+            return
+        if status is not None:
+            span.responded(status)
+        if error is None:
+            span.__exit__(None, None, None)
+        else:
+            span.__exit__(type(error), error, error.__traceback__)
 
     def check_response(self, status: int, headers: object, response: object = None) -> float | None:
         """After a response: seconds to wait before retrying it, or None to hand it back.
@@ -142,13 +189,16 @@ class RequestRetry:
             scope.learn(headers)
         table = self.policy.status_table
         if status < 400 and not table.is_retryable(status):
-            budget = self.budget
-            if budget is not None:
-                budget.record_success()
-            if scope is not None:
-                scope.succeeded()
-            if self.run is not None:  # the last failure's traceback holds frames that hold this call
-                self.run.state.error = None
+            run = self.run
+            if run is not None:
+                run.state.error = None  # the last failure's traceback holds frames that hold this call
+                run.succeeded()  # the budget's, the fleet's, and a recovery for the instruments
+            else:
+                budget = self.budget
+                if budget is not None:
+                    budget.record_success()
+                if scope is not None:
+                    scope.succeeded()
             return None
         run = self._run()
         error = APIError.from_response(status, None, headers, now=run.wall_time(), table=table)
@@ -205,23 +255,6 @@ class RequestRetry:
         """Whether this request was retried and stopped (what is handed back is marked), not declined."""
         return self.run is not None and self.run.exhausted
 
-    def handed_back(self, status: int) -> None:
-        """One WARNING line when the final response of a retried (or refused) request is returned.
-
-        The caller's own ``raise_for_status()`` builds an error without the give-up note:
-        this line is where the attempts and the reason show. A response that was simply
-        not retryable (a 404 at the first attempt) is an answer, not a give-up: no line.
-        """
-        run, final = self.run, self.final
-        if run is None or final is None or not self.policy.log or not self.returns_errors:
-            return
-        state = run.state
-        if state.attempt == 1 and state.stop in (Stop.NOT_RETRYABLE, Stop.INHERITED):
-            return
-        notes = getattr(final, "__notes__", None)
-        if notes:
-            log_gave_up(notes[-1], f"the final response (HTTP {status}) is returned")
-
     def should_raise(self, status: int) -> bool:
         return self.options.raise_for_status and status >= 400
 
@@ -249,18 +282,27 @@ class RequestRetry:
     ) -> R:
         """Send until a response is handed back or an error re-raised."""
         scope = self.scope
+        tracing = self.tracing  # instruments that trace each attempt: usually none
         while True:
             if scope is not None:  # the host's cooldown (another caller's 429) and pace, before every send
                 scope.wait_turn(self.sleep)
+            if tracing:
+                self.began()
             try:
                 response = send()
-            except Exception as error:
+            except BaseException as error:
+                if tracing:
+                    self.ended(error=error)
+                if not isinstance(error, Exception):
+                    raise
                 delay = self.check_error(error)
                 if delay is None:
                     raise
                 forget_frames(error)
             else:
                 code = status(response)
+                if tracing:
+                    self.ended(code)
                 try:
                     delay = self.check_response(code, headers(response), response)
                 except BaseException:  # a hook raised: the response goes to nobody, its connection back to the pool
@@ -269,7 +311,6 @@ class RequestRetry:
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, drain(response), headers(response))
-                    self.handed_back(code)
                     return response
                 drain(response)
             self.sleep(delay)
@@ -284,12 +325,19 @@ class RequestRetry:
         """:meth:`drive`, awaiting the sends, drains, waits and ``async def`` hooks."""
         self.asynchronous = True
         scope = self.scope
+        tracing = self.tracing
         while True:
             if scope is not None:
                 await scope.await_turn(self.async_sleep)
+            if tracing:
+                self.began()
             try:
                 response = await send()
-            except Exception as error:
+            except BaseException as error:
+                if tracing:
+                    self.ended(error=error)
+                if not isinstance(error, Exception):
+                    raise
                 delay = self.check_error(error)
                 if self.run is not None and self.run.pending is not None:
                     await self.run.flush(error)
@@ -298,6 +346,8 @@ class RequestRetry:
                 forget_frames(error)
             else:
                 code = status(response)
+                if tracing:
+                    self.ended(code)
                 try:
                     delay = self.check_response(code, headers(response), response)
                     if self.run is not None and self.run.pending is not None:
@@ -308,7 +358,6 @@ class RequestRetry:
                 if delay is None:
                     if self.should_raise(code):
                         raise self.final_error(code, await drain(response), headers(response))
-                    self.handed_back(code)
                     return response
                 await drain(response)
             await self.async_sleep(delay)

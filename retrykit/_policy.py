@@ -51,7 +51,9 @@ class RetryPolicy(Frozen):
 
     The defaults are the error model's (docs/error-model.md): 5 retries (6 attempts), ``Backoff()`` (1 s doubling
     to 30 s, plus up to 1 s of jitter), transient failures only, ``Retry-After``
-    honoured up to 120 s.
+    honoured up to 120 s. Besides its own ``on_retry``/``on_giveup`` hooks, every
+    policy reports to the global instruments (:func:`retrykit.set_instruments`);
+    ``log=False`` skips those that write log lines.
     """
 
     __slots__ = (

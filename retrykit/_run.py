@@ -6,10 +6,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from . import _runtime
+from . import _instruments, _runtime
 from ._engine import GAVE_UP_MARK, Budget, RetryState, Rules, Stop
 from ._misuse import refuse_async_hook
-from ._report import RetryEvent, await_hook, call_hook, event, log_retry, name_of, note
+from ._report import Recovery, RetryEvent, Target, await_hook, call_hook, event, name_of, note
 from ._scope import Scope
 
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
@@ -55,11 +55,24 @@ class Run:
 
     It holds the engine's per-call :class:`RetryState` and the time source (the
     policy's clock and sleeps, or those of ``testing.instant()``), and carries out
-    each outcome's side effects: the budget step, hooks, logging, the give-up note.
+    each outcome's side effects: the budget step, hooks, the global instruments
+    (the log line is one of them), the give-up note.
     """
 
     __slots__ = (
-        "policy", "state", "fn", "budget", "scope", "clock", "source", "listening", "created", "asynchronous", "pending"
+        "policy",
+        "state",
+        "fn",
+        "budget",
+        "scope",
+        "clock",
+        "source",
+        "target",
+        "instruments",
+        "listening",
+        "created",
+        "asynchronous",
+        "pending",
     )
 
     def __init__(
@@ -71,6 +84,7 @@ class Run:
         scope: Scope | None = None,
         *,
         asynchronous: bool = False,
+        target: Target | None = None,
     ) -> None:
         # The policy's clock and sleeps, unless testing.instant() replaces them all.
         source = self.source = _runtime.override
@@ -82,12 +96,15 @@ class Run:
             wall = source.wall()
         self.policy = policy
         self.fn = fn  # the callable (or its name): named only when a line or note needs it
+        self.target = target  # the call in bounded terms; made from the name when an event needs it
         # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
         self.budget = budget if budget is not None else policy.budget
         # The fleet scope this call shares a cooldown, pace and budget with (an adapter's per-host one, or the policy's).
         self.scope = scope if scope is not None else policy.fleet
-        # Whether a retry has an audience (a hook or the log): without one, it formats nothing.
-        self.listening = policy.on_retry is not None or policy.log
+        # The global instruments as they are now, for the whole call (a policy with log=False skips the loggers).
+        instruments = self.instruments = _instruments.everyone if policy.log else _instruments.quiet
+        # Whether a retry has an audience (a hook or an instrument): without one, it formats nothing.
+        self.listening = policy.on_retry is not None or bool(instruments)
         # The clock now: a run made at a failure is the time of that failure, and the loops
         # use it as such, so each failure costs one clock read. ``start`` (read by the caller
         # when a deadline counts from the call's start) goes back from it, as does the wall clock.
@@ -172,12 +189,13 @@ class Run:
         await self.scope.await_turn(self.async_sleep)  # type: ignore[union-attr]
 
     def retried(self) -> None:
-        """Tell whoever listens about a retry: events and log text exist only for them."""
-        policy = self.policy
-        if policy.on_retry is not None:
-            self._hook(policy.on_retry, event(self.state, name_of(self.fn)))
-        if policy.log:
-            log_retry(self.state, name_of(self.fn))
+        """Tell the hook, then the instruments, about a retry: the event exists only for them."""
+        hook = self.policy.on_retry
+        happened = event(self.state, name_of(self.fn), self.labels())
+        if hook is not None:
+            self._hook(hook, happened)
+        for instrument in self.instruments:
+            call_hook(instrument.on_retry, happened)
 
     def gave_up(self, error: BaseException) -> None:
         """Note the error the policy gives up on, and mark it unless the policy merely declined it.
@@ -206,8 +224,16 @@ class Run:
                         setattr(error, GAVE_UP_MARK, True)
                     except Exception:
                         pass
-                if self.policy.on_giveup is not None:
-                    self._hook(self.policy.on_giveup, event(state, name))
+                hook = self.policy.on_giveup
+                # A first failure the policy declined (a 404, a ValueError, a POST it may not
+                # repeat) is the call's answer, not a give-up: the hook hears of it, instruments don't.
+                instruments = self.instruments if state.attempt > 1 or not declined else ()
+                if hook is not None or instruments:
+                    happened = event(state, name, self.labels())
+                    if hook is not None:
+                        self._hook(hook, happened)
+                    for instrument in instruments:
+                        call_hook(instrument.on_giveup, happened)
         finally:
             # The call is over. Without this, the error's traceback holds the frame that
             # holds this run, which holds the error: a reference cycle on every give-up.
@@ -234,12 +260,28 @@ class Run:
             self.pending = None
             await await_hook(pending, error)
 
+    def labels(self) -> Target:
+        """The call in bounded terms, for instruments: its name, unless the caller gave more (HTTP)."""
+        target = self.target
+        if target is None:
+            target = self.target = Target(name_of(self.fn))
+        return target
+
     def succeeded(self) -> None:
+        """The call succeeded: count it for the budget and the fleet, and after a retry report a recovery."""
         budget = self.budget
         if budget is not None:
             budget.record_success()
         if self.scope is not None:
             self.scope.succeeded()
+        state = self.state
+        if self.instruments and state.attempt:  # failed at least once: a recovery (a run can start before that)
+            elapsed = self.clock() - state.start
+            recovery = Recovery(
+                function=name_of(self.fn), target=self.labels(), attempts=state.attempt + 1, elapsed=max(elapsed, 0.0)
+            )
+            for instrument in self.instruments:
+                instrument.on_recovered(recovery)
 
 
 class _Verdict:

@@ -149,6 +149,8 @@ class _PolicyRetry(urllib3.Retry):
         if response is None:  # an error: retries off, so this raises (MaxRetryError, or the error itself)
             return self._OFF.increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[return-value]
         call = self.call
+        if call.tracing:  # urllib3 retries statuses itself: each attempt's span ends here
+            call.ended(response.status)
         try:
             delay = call.check_response(response.status, response.headers, response)
         except BaseException as hook_error:  # a hook raised: release the connection, pass the error on as it is
@@ -165,7 +167,10 @@ class _PolicyRetry(urllib3.Retry):
         return self
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        self.call.sleep(self.delay)
+        call = self.call
+        call.sleep(self.delay)
+        if call.tracing:  # ... and the next begins as urllib3 sends it again
+            call.began()
 
 
 # What urllib3 reads of a Retry besides the three methods above (raise_on_status above all:

@@ -58,7 +58,6 @@ def urlopen(
         headers,
         client="urlopen",
         replayable=_replayable(body),
-        returns_errors=False,  # an error status is raised as HTTPError, with the note
     )
     if original is None:
         request = urllib.request.Request(target, body, dict(call.extra_headers()), method=method)

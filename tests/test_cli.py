@@ -45,6 +45,7 @@ def test_demo_shows_a_log_line_and_the_give_up_note(capsys: pytest.CaptureFixtur
     for reason in ("HTTP 429", "HTTP 500", "RemoteDisconnected"):  # retries for different reasons: a line each
         assert sum(reason in line for line in logged) == 1
     assert any(line.endswith("(+4 more like it)") for line in logged)  # five alike: one line stands for them
+    assert any(" gave up after 6 attempts over " in line and line.endswith("no retries left (max_retries=5)") for line in logged)
 
 
 def test_demo_summary_counts_claims_and_fails_when_one_does_not_hold(
@@ -120,3 +121,33 @@ def test_simulate_prints_tables_and_writes_a_chart(tmp_path: pathlib.Path, capsy
     assert "occ (AWS 2015 study's model)" in out
     svg = (tmp_path / "storm-outage.svg").read_text()
     assert svg.startswith("<svg") and "polyline" in svg
+
+
+def test_demo_metrics_prints_prometheus_text_that_counts_what_was_logged(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    import retrykit
+
+    caplog.set_level("INFO", logger="retrykit")
+    before = retrykit.get_instruments()
+    with instant():
+        assert main(["demo", "--metrics"]) == 0
+    assert retrykit.get_instruments() == before
+    out = capsys.readouterr().out
+    text = out[out.index("metrics, as Prometheus would scrape them:") :].split("\n", 2)[2]
+    totals: dict[str, float] = {}
+    reasons: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0) + sample.value
+            assert "/" not in sample.labels.get("function", "")  # an adapter's or a function's name, never a URL
+            reasons.add(sample.labels.get("reason", ""))
+    lines = [r.getMessage() for r in caplog.records if r.name == "retrykit"]
+    assert totals["retrykit_retries_total"] == sum("failed on attempt" in line for line in lines) > 0
+    assert totals["retrykit_giveups_total"] == sum(" gave up after " in line for line in lines) > 0
+    assert totals["retrykit_recoveries_total"] == sum(" succeeded on attempt " in line for line in lines) > 0
+    assert totals["retrykit_wait_seconds_count"] == totals["retrykit_retries_total"]
+    assert {"429", "500", "503"} <= reasons
+    assert "/v1/" not in text and _demo.API_KEY not in out

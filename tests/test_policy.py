@@ -280,7 +280,7 @@ def test_each_retry_is_logged_once_without_secrets(caplog: pytest.LogCaptureFixt
     with instant(), pytest.raises(HTTPFailure) as info:
         FAST.replace(max_retries=2, retry_after_jitter=0.5).call(fetch_user)  # the wait prints as "1.xx"
     records = [r for r in caplog.records if r.name == "retrykit"]
-    assert len(records) == 2 and all(r.levelno == logging.WARNING for r in records)
+    assert len(records) == 3 and all(r.levelno == logging.WARNING for r in records)  # two retries, one give-up
     line = records[0].getMessage()
     assert "fetch_user" in line and "1/3" in line and "HTTP 503" in line and "retrying in 1." in line
     for text in [r.getMessage() for r in records] + info.value.__notes__:

@@ -74,3 +74,25 @@ def misspelled_adapter_keywords() -> None:
     retrykit.httpx.RetryTransport(verify=1.5)  # type: ignore[arg-type]
     retrykit.aiohttp.middleware(budget=None)  # type: ignore[call-arg]
     retrykit.urllib.urlopen("http://127.0.0.1:1/", policy=retry, retries=2)  # type: ignore[call-arg]
+
+
+class SeenRetries(retrykit.Instrument):
+    """A user's instrument: overriding one moment is enough."""
+
+    def on_retry(self, event: retrykit.RetryEvent) -> None:
+        assert_type(event.target.host, str | None)
+        assert_type(event.delay, float | None)
+
+
+def check_instruments() -> None:
+    """The registry is set and read in one call each; it takes instruments only."""
+    before = retrykit.get_instruments()
+    assert_type(before, tuple[retrykit.Instrument, ...])
+    retrykit.set_instruments([*before, SeenRetries(), retrykit.LoggingInstrument("app", level=20)])
+    retrykit.set_instruments(None)
+
+
+def misspelled_instruments() -> None:
+    """Never run: mypy must reject each line."""
+    retrykit.set_instruments([print])  # type: ignore[list-item]
+    retrykit.LoggingInstrument(level="INFO")  # type: ignore[arg-type]
