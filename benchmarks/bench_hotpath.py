@@ -271,14 +271,96 @@ def import_times() -> None:
     print(f"  heavy modules loaded by `import retrykit`: {loaded}")
 
 
+def instruments() -> None:
+    print("\n6. instruments: ns per failing call (5 retries and a give-up: 6 reports) with each instrument on")
+    import logging
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from prometheus_client import CollectorRegistry
+
+    from retrykit.otel import OTelInstrument
+    from retrykit.prometheus import PrometheusInstrument
+
+    logging.getLogger("bench.quiet").setLevel(logging.CRITICAL + 1)  # lines formatted by nobody: the level check only
+    tracer_provider, meter_provider = TracerProvider(), MeterProvider(metric_readers=[InMemoryMetricReader()])
+    span = tracer_provider.get_tracer("bench").start_span("caller")  # a recording span for the events to land on
+    setups: dict[str, tuple[retrykit.Instrument, ...]] = {
+        "none": (),
+        "logging, level off": (retrykit.LoggingInstrument("bench.quiet"),),
+        "prometheus": (PrometheusInstrument(CollectorRegistry()),),
+        "otel, no span": (OTelInstrument(tracer_provider, meter_provider),),
+    }
+    policy = RETRYKIT.replace(sleep=lambda _: None, log=True)
+
+    @policy
+    def fail() -> None:
+        raise ConnectionError
+
+    def call() -> None:
+        try:
+            fail()
+        except ConnectionError:
+            pass
+
+    def under(chosen: tuple[retrykit.Instrument, ...], in_span: bool) -> Callable[[], None]:
+        def stmt() -> None:
+            retrykit.set_instruments(chosen)
+            if in_span:
+                from opentelemetry import trace
+
+                with trace.use_span(span):
+                    for _ in range(100):
+                        call()
+            else:
+                for _ in range(100):
+                    call()
+
+        return stmt
+
+    stmts = {name: (under(chosen, False), 20) for name, chosen in setups.items()}
+    stmts["otel, in a span"] = (under(setups["otel, no span"], True), 20)
+    samples = {name: [ns / 100 for ns in values] for name, values in measure_together(stmts).items()}
+    report("", samples, {"none": "none"})
+    retrykit.set_instruments(None)
+    # From the fastest round of each: the least disturbed by other work on a shared machine.
+    base = min(samples["none"])
+    for name, values in samples.items():
+        if name != "none":
+            print(f"  {name:<20} +{(min(values) - base) / 6:>7.0f} ns per report (retry or give-up), fastest rounds")
+
+    # Through the HTTP adapters, OTelInstrument also wraps each attempt in a client span: the
+    # adapters' shared request loop, without a socket, for one request that succeeds first try.
+    from retrykit._http import HTTPOptions, RequestRetry
+
+    def request() -> None:
+        call = RequestRetry(RETRYKIT, HTTPOptions(), "GET", "https://api.example.com/v1/items?page=2", {}, client="bench")
+        call.drive(lambda: 200, int, lambda response: {}, lambda response: b"")
+
+    spans = {"none": (), "otel, spans": setups["otel, no span"]}
+    timed = {name: (lambda chosen=chosen: (retrykit.set_instruments(chosen), request()), 5_000) for name, chosen in spans.items()}
+    samples = measure_together(timed)
+    retrykit.set_instruments(None)
+    print(f"  a client span per HTTP attempt: +{min(samples['otel, spans']) - min(samples['none']):.0f} ns per attempt, fastest rounds")
+
+
+SECTIONS = {
+    "success": success_path,
+    "retry": retry_path,
+    "memory": memory,
+    "micro": micro,
+    "import": import_times,
+    "instruments": instruments,
+}
+
+
 def main() -> None:
+    """Every section, or those named on the command line (python benchmarks/bench_hotpath.py retry instruments)."""
     print(versions())
     print(time.strftime("%Y-%m-%d"), "\n")
-    success_path()
-    retry_path()
-    memory()
-    micro()
-    import_times()
+    for name in sys.argv[1:] or SECTIONS:
+        SECTIONS[name]()
 
 
 if __name__ == "__main__":
