@@ -329,3 +329,12 @@ def test_a_first_failure_that_is_not_retryable_is_an_answer_not_a_give_up(record
     assert len(hooked) == 4  # the policy's own hook hears of every one
     assert recorder.kinds == ["retry", "giveup", "giveup"]
     assert [e.attempt for _, e in recorder.moments if isinstance(e, RetryEvent) and e.delay is None] == [2, 1]
+
+
+def test_a_polling_policy_logs_its_retries_without_a_count(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="retrykit")
+    polling = FAST.replace(max_retries=None, deadline=60, on_result=lambda status: status == "pending")
+    with instant():
+        assert polling.call(iter(["pending", "done"]).__next__) == "done"
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "failed on attempt 1 (result rejected); retrying in 1.00 s" in line
