@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from ._report import Recovery, RetryEvent, Target
+from ._results import REJECTED, RetriesExhausted
 
 
 class AttemptSpan:
@@ -88,10 +89,13 @@ def span_for(tracing: tuple[Instrument, ...], target: Target, url: str, resend_c
 
 
 def reason_class(event: RetryEvent) -> str:
-    """The failure's class, for labels: the status (``503``) or the exception's class (``ConnectionResetError``)."""
+    """The failure's class, for labels: the status (``503``), ``result rejected`` (``on_result`` said no)
+    or the exception's class (``ConnectionResetError``)."""
     if event.status is not None:
         return str(event.status)
     klass = type(event.error)
+    if klass is RetriesExhausted:  # what stands for a rejected result: the result was the failure, not this class
+        return REJECTED
     return klass.__qualname__ if klass.__module__ == "builtins" else f"{klass.__module__}.{klass.__qualname__}"
 
 

@@ -135,3 +135,11 @@ def test_ten_thousand_distinct_urls_keep_the_label_sets_small() -> None:
     assert len(attribute_sets) <= 40
     assert not any("/v1" in str(attributes) or "sk-" in str(attributes) for _, attributes in attribute_sets)
     meters.shutdown()
+
+
+def test_a_rejected_result_is_labelled_as_such(registry: CollectorRegistry) -> None:
+    polling = FAST.replace(on_result=lambda status: status == "pending")
+    with instant():
+        assert polling.call(iter(["pending", "done"]).__next__) == "done"
+    (labels,) = [dict(pairs) for name, pairs in samples(registry) if name == "retrykit_retries_total"]
+    assert labels["reason"] == "result rejected"
