@@ -42,10 +42,10 @@ class Instrument:
         """A retry is scheduled: ``event.delay`` seconds from now."""
 
     def on_giveup(self, event: RetryEvent) -> None:
-        """The policy gave up, after retrying or refusing a retryable failure; ``event.stop`` says why.
+        """The policy gave up (out of retries, time or budget); ``event.stop`` says why.
 
-        A first failure that was never retryable (a 404, a ``ValueError``) is the call's
-        answer, not a give-up: instruments do not hear of it.
+        A first failure the policy declined to retry at all (a 404, a ``ValueError``, a
+        POST it may not repeat) is the call's answer, not a give-up: instruments do not hear of it.
         """
 
     def on_recovered(self, recovery: Recovery) -> None:

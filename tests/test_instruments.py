@@ -338,3 +338,10 @@ def test_a_polling_policy_logs_its_retries_without_a_count(caplog: pytest.LogCap
         assert polling.call(iter(["pending", "done"]).__next__) == "done"
     (line,) = [r.getMessage() for r in caplog.records]
     assert "failed on attempt 1 (result rejected); retrying in 1.00 s" in line
+
+
+def test_a_post_the_adapter_declines_to_repeat_is_not_a_give_up(recorder: Recorder) -> None:
+    with FlakyServer([Reply.error(503)]) as server, instant():
+        assert CLIENTS["requests"](FAST, "POST", server.url, body=b"x").status == 503
+        assert len(server.requests) == 1
+    assert recorder.moments == []
