@@ -333,10 +333,11 @@ def instruments() -> None:
     # Through the HTTP adapters, OTelInstrument also wraps each attempt in a client span: the
     # adapters' shared request loop, without a socket, for one request that succeeds first try.
     from retrykit._http import HTTPOptions, RequestRetry
+    from retrykit._http_loops import drive
 
     def request() -> None:
         call = RequestRetry(RETRYKIT, HTTPOptions(), "GET", "https://api.example.com/v1/items?page=2", {}, client="bench")
-        call.drive(lambda: 200, int, lambda response: {}, lambda response: b"")
+        drive(call, lambda: 200, int, lambda response: {}, lambda response: b"")
 
     spans = {"none": (), "otel, spans": setups["otel, no span"]}
     timed = {name: (lambda chosen=chosen: (retrykit.set_instruments(chosen), request()), 5_000) for name, chosen in spans.items()}

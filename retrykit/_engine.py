@@ -46,10 +46,6 @@ class Stop(enum.Enum):
     CLIENT_TIMEOUT = "client_timeout"
     """The client's own timeout for the whole request ran out: every further attempt would fail at once."""
 
-    # Speed only: members are singletons (pickled by name), so identity hashing is exact, and
-    # C-level; Enum's own hashes the name in Python on every set or dict lookup of a stop.
-    __hash__ = object.__hash__
-
 
 _BARE = bare_type.values
 

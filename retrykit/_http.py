@@ -6,8 +6,7 @@ every decision goes through :class:`RequestRetry` and from there to the engine.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from collections.abc import Mapping
 
 from . import _instruments, _runtime
 from ._engine import GAVE_UP_MARK, Stop
@@ -20,22 +19,6 @@ from ._run import Run
 from ._scope import Scope
 from ._target import RequestName, host_of, safe_target
 from .errors import APIError
-
-R = TypeVar("R")
-
-def forget_frames(error: BaseException) -> None:
-    """Drop the tracebacks of a failure that is being retried, down its chain of causes.
-
-    Clients can leave an error in a cycle of its own frames (requests does, for a dropped
-    connection); those frames hold this request's objects. Nobody sees a retried error's
-    traceback again (hooks have had it), so the frames go now rather than with the collector.
-    """
-    seen = 0
-    current: BaseException | None = error
-    while current is not None and seen < 16:
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
-        seen += 1
 
 
 def mark_gave_up(obj: object) -> None:
@@ -267,100 +250,6 @@ class RequestRetry:
                     error.add_note(note)
         if self.exhausted:
             mark_gave_up(error)
-
-    # The adapters' two loops (one sync, one async): send, let the engine decide,
-    # release every response not handed back, wait. Each adapter supplies how to
-    # send once, read a response's status and headers, and drain-and-release it
-    # (returning up to 64 KiB of body, for the typed error).
-
-    def drive(
-        self,
-        send: Callable[[], R],
-        status: Callable[[R], int],
-        headers: Callable[[R], object],
-        drain: Callable[[R], bytes],
-    ) -> R:
-        """Send until a response is handed back or an error re-raised."""
-        scope = self.scope
-        tracing = self.tracing  # instruments that trace each attempt: usually none
-        while True:
-            if scope is not None:  # the host's cooldown (another caller's 429) and pace, before every send
-                scope.wait_turn(self.sleep)
-            if tracing:
-                self.began()
-            try:
-                response = send()
-            except BaseException as error:
-                if tracing:
-                    self.ended(error=error)
-                if not isinstance(error, Exception):
-                    raise
-                delay = self.check_error(error)
-                if delay is None:
-                    raise
-                forget_frames(error)
-            else:
-                code = status(response)
-                if tracing:
-                    self.ended(code)
-                try:
-                    delay = self.check_response(code, headers(response), response)
-                except BaseException:  # a hook raised: the response goes to nobody, its connection back to the pool
-                    drain(response)
-                    raise
-                if delay is None:
-                    if self.should_raise(code):
-                        raise self.final_error(code, drain(response), headers(response))
-                    return response
-                drain(response)
-            self.sleep(delay)
-
-    async def adrive(
-        self,
-        send: Callable[[], Awaitable[R]],
-        status: Callable[[R], int],
-        headers: Callable[[R], object],
-        drain: Callable[[R], Awaitable[bytes]],
-    ) -> R:
-        """:meth:`drive`, awaiting the sends, drains, waits and ``async def`` hooks."""
-        self.asynchronous = True
-        scope = self.scope
-        tracing = self.tracing
-        while True:
-            if scope is not None:
-                await scope.await_turn(self.async_sleep)
-            if tracing:
-                self.began()
-            try:
-                response = await send()
-            except BaseException as error:
-                if tracing:
-                    self.ended(error=error)
-                if not isinstance(error, Exception):
-                    raise
-                delay = self.check_error(error)
-                if self.run is not None and self.run.pending is not None:
-                    await self.run.flush(error)
-                if delay is None:
-                    raise
-                forget_frames(error)
-            else:
-                code = status(response)
-                if tracing:
-                    self.ended(code)
-                try:
-                    delay = self.check_response(code, headers(response), response)
-                    if self.run is not None and self.run.pending is not None:
-                        await self.run.flush(self.final)
-                except BaseException:
-                    await drain(response)
-                    raise
-                if delay is None:
-                    if self.should_raise(code):
-                        raise self.final_error(code, await drain(response), headers(response))
-                    return response
-                await drain(response)
-            await self.async_sleep(delay)
 
 
 __all__ = ["RequestRetry", "mark_gave_up"]

@@ -15,7 +15,8 @@ from ._scope import Scope
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
 # Stops where the policy (or an adapter's rule) declined to retry at all: the error is left
 # unmarked, to whichever policy around it would retry it. Every other stop retried and stopped.
-DECLINED = frozenset((Stop.NOT_RETRYABLE, Stop.NOT_IDEMPOTENT, Stop.ONE_SHOT_BODY))
+# A tuple, not a set: membership is an identity test, where a set would hash each Enum member in Python.
+DECLINED = (Stop.NOT_RETRYABLE, Stop.NOT_IDEMPOTENT, Stop.ONE_SHOT_BODY)
 
 
 def _noted(error: BaseException) -> bool:

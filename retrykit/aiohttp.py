@@ -15,6 +15,7 @@ except ImportError as _missing:  # the client is an extra: say which one
 
 from ._drain import adrain
 from ._http import RequestRetry
+from ._http_loops import adrive
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 from ._rules import IDEMPOTENCY_HEADER
@@ -77,7 +78,7 @@ def middleware(policy: RetryPolicy | None = None, **options: Unpack[HTTPKWs]) ->
                 raise
 
         try:
-            response = await call.adrive(send, _status, _headers, _drain)
+            response = await adrive(call, send, _status, _headers, _drain)
         except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as error:
             if timer is not None and call.run is not None and not isinstance(error, aiohttp.ClientConnectorError):
                 if len(gave_up) >= _REMEMBERED:

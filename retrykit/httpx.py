@@ -15,6 +15,7 @@ except ImportError as _missing:  # the client is an extra: say which one
 
 from ._drain import adrain, drain
 from ._http import RequestRetry
+from ._http_loops import adrive, drive
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 from ._rules import IDEMPOTENCY_HEADER
@@ -104,7 +105,7 @@ class RetryTransport(_Base[httpx.BaseTransport], httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         call, request = self._start(request)
-        return call.drive(lambda: self.transport.handle_request(request), _status, _headers, _drain)
+        return drive(call, lambda: self.transport.handle_request(request), _status, _headers, _drain)
 
     def close(self) -> None:
         self.transport.close()
@@ -117,7 +118,7 @@ class AsyncRetryTransport(_Base[httpx.AsyncBaseTransport], httpx.AsyncBaseTransp
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         call, request = self._start(request)
-        return await call.adrive(lambda: self.transport.handle_async_request(request), _status, _headers, _adrain)
+        return await adrive(call, lambda: self.transport.handle_async_request(request), _status, _headers, _adrain)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -18,6 +18,7 @@ except ImportError as _missing:  # the client is an extra: say which one
 
 from ._drain import DRAIN_LIMIT
 from ._http import RequestRetry, mark_gave_up
+from ._http_loops import drive
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 from ._rules import IDEMPOTENCY_HEADER
@@ -41,7 +42,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
     """
 
     # What pickling keeps (requests pickles adapters with their sessions): the policy and options too.
-    __attrs__ = [*requests.adapters.HTTPAdapter.__attrs__, "policy", "options"]  # noqa: RUF012 - as requests declares it
+    __attrs__: list[str] = [*requests.adapters.HTTPAdapter.__attrs__, "policy", "options"]  # noqa: RUF012 - as requests declares it
 
     def __init__(self, policy: RetryPolicy | None = None, **options: Unpack[AdapterKWs]) -> None:
         self.policy: RetryPolicy = check_policy(policy)
@@ -101,7 +102,7 @@ class RetryAdapter(requests.adapters.HTTPAdapter):
                 calls.hook = None
 
         try:
-            raw = call.drive(send, _status, _headers, _drain)
+            raw = drive(call, send, _status, _headers, _drain)
         finally:
             # A hook's error, kept to pass it through, holds frames that hold the call: no cycle.
             call.escaping = None

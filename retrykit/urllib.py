@@ -10,6 +10,7 @@ from typing import Unpack
 
 from ._drain import DRAIN_LIMIT
 from ._http import RequestRetry
+from ._http_loops import drive
 from ._options import HTTPKWs, HTTPOptions, check_policy
 from ._policy import RetryPolicy
 
@@ -91,7 +92,7 @@ def urlopen(
             return error.with_traceback(None)
         return response
 
-    result = call.drive(send, _status, _headers, _drain)
+    result = drive(call, send, _status, _headers, _drain)
     if isinstance(result, urllib.error.HTTPError):
         call.annotate(result)
         try:

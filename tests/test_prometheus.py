@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import retrykit
 from retrykit import Backoff, RetryPolicy
 from retrykit._http import HTTPOptions, RequestRetry
+from retrykit._http_loops import drive
 from retrykit.otel import OTelInstrument
 from retrykit.prometheus import PrometheusInstrument
 from retrykit.testing import FlakyServer, Reply, instant
@@ -114,7 +115,7 @@ def test_ten_thousand_distinct_urls_keep_the_label_sets_small() -> None:
                 url = f"https://user{n}:pw{n}@{hosts[n % 3]}/v1/users/{n}/tokens/sk-{n:08d}?page={n}&key=k{n}"
                 call = RequestRetry(FAST, HTTPOptions(), ("GET", "PUT")[n % 2], url, {}, client="requests")
                 replies = iter([503 if n % 4 else 429, 200])  # one retry, then success: the adapters' own loop
-                call.drive(replies.__next__, int, lambda r: {}, lambda r: b"")
+                drive(call, replies.__next__, int, lambda r: {}, lambda r: b"")
             for n in range(200):  # and functions whose errors carry distinct messages
                 FAST.call(Flaky(ConnectionResetError(f"reset by peer, request id {n}")))
     finally:
