@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _engine, _loops
+from . import _decorate, _engine, _loops
 from ._attempts import Attempts, CheckedAttempts
 from ._backoff import Backoff, BackoffStrategy, Rng
 from ._budget import RetryBudget
@@ -159,7 +159,7 @@ class RetryPolicy(Frozen):
         for name, fn in (("clock", clock), ("sleep", sleep)):
             if not callable(fn):
                 raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
-        if sleep is not time.sleep and _loops.is_async(sleep):  # sleep=asyncio.sleep would return a coroutine and never wait
+        if sleep is not time.sleep and _decorate.is_async(sleep):  # sleep=asyncio.sleep would return a coroutine and never wait
             raise TypeError(f"sleep must be a sync function; {_name(sleep)} is async: pass it as async_sleep=")
         if async_sleep is not None and type(async_sleep).__name__ == "builtin_function_or_method":
             # A builtin cannot be an async function: async_sleep=time.sleep would block, then fail to be awaited.
@@ -253,7 +253,7 @@ class RetryPolicy(Frozen):
             )
         if not callable(fn) and not isinstance(fn, classmethod):
             raise TypeError(f"can only decorate a callable, got {type(fn).__name__}")
-        return _loops.decorate(self, fn)
+        return _decorate.decorate(self, fn)
 
     # -- call faces --------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The package's shape: no import circles (TYPE_CHECKING imports included), and an engine below its faces."""
+"""The package's shape: no import circles (TYPE_CHECKING imports included), an engine below its faces, small modules."""
 
 from __future__ import annotations
 
@@ -80,3 +80,8 @@ def test_the_engine_imports_nothing_above_it() -> None:
                 todo.append(nxt)
     assert reachable <= below, reachable - below
 
+
+
+def test_no_module_is_over_about_three_hundred_lines() -> None:
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 310} == {}
