@@ -174,6 +174,8 @@ def transient_with_status(error: BaseException, status: int | None, table: Statu
 def _has_fatal_cause(error: BaseException) -> bool:
     """Whether a certificate failure sits among ``error``'s ``__cause__``/``__context__`` chain."""
     cause = error.__cause__ or error.__context__
+    if cause is None:  # the usual case, without setting up the walk
+        return False
     for _ in range(_CAUSE_DEPTH):
         if cause is None:
             return False
