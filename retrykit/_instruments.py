@@ -38,6 +38,10 @@ class Instrument:
     # True for instruments that write log lines: a policy made with log=False skips them.
     logs = False
 
+    def hears_retries(self) -> bool:
+        """Whether :meth:`on_retry` would do anything now: if no one hears, no event is built."""
+        return True
+
     def on_retry(self, event: RetryEvent) -> None:
         """A retry is scheduled: ``event.delay`` seconds from now."""
 
@@ -135,7 +139,7 @@ class LoggingInstrument(Instrument):
         self._log: Callable[..., None] | None = None
         self._enabled: Callable[[int], bool] = bool
 
-    def _emit(self, level: int, message: str, *args: object) -> None:
+    def _logger(self) -> Callable[..., None]:
         log = self._log
         if log is None:
             import logging
@@ -143,8 +147,17 @@ class LoggingInstrument(Instrument):
             logger = logging.getLogger(self.name)
             log = self._log = logger.log
             self._enabled = logger.isEnabledFor
+        return log
+
+    def _emit(self, level: int, message: str, *args: object) -> None:
+        log = self._logger()
         if self._enabled(level):
             log(level, message, *args)
+
+    def hears_retries(self) -> bool:
+        # Speed only: with the level off (no one reads the line), a retry costs no event, no text.
+        self._logger()
+        return self._enabled(self.level)
 
     def on_retry(self, event: RetryEvent) -> None:
         if event.max_attempts is None:  # polling until a deadline: no count to show

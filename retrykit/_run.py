@@ -192,10 +192,13 @@ class Run:
     def retried(self) -> None:
         """Tell the hook, then the instruments, about a retry: the event exists only for them."""
         hook = self.policy.on_retry
+        instruments = [i for i in self.instruments if i.hears_retries()] if self.instruments else ()
+        if hook is None and not instruments:
+            return
         happened = event(self.state, name_of(self.fn), self.labels())
         if hook is not None:
             self._hook(hook, happened)
-        for instrument in self.instruments:
+        for instrument in instruments:
             call_hook(instrument.on_retry, happened)
 
     def gave_up(self, error: BaseException) -> None:

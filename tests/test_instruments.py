@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -345,3 +346,28 @@ def test_a_post_the_adapter_declines_to_repeat_is_not_a_give_up(recorder: Record
         assert CLIENTS["requests"](FAST, "POST", server.url, body=b"x").status == 503
         assert len(server.requests) == 1
     assert recorder.moments == []
+
+
+def test_a_retry_no_instrument_hears_builds_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default logging instrument with its level off: no event, no text, per retry.
+    import logging
+
+    import retrykit._run
+
+    built: list[object] = []
+    real = retrykit._run.event
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(retrykit._run, "event", counting)
+    logger = logging.getLogger("retrykit")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with instant(), pytest.raises(ConnectionError):
+            RetryPolicy(max_retries=3).call(Flaky(*[ConnectionError()] * 4))
+    finally:
+        logger.setLevel(level)
+    assert len(built) == 1  # the give-up's, which instruments hear at any level; none for the 3 retries
