@@ -7,11 +7,12 @@ import math
 import socket
 import threading
 import time
-from types import TracebackType
 from typing import Any
 
+from ._server import LocalServer
 
-class RateLimitedServer:
+
+class RateLimitedServer(LocalServer):
     """Answers 200 while its token bucket (``rate`` per second, ``burst`` deep) has a token, else 429.
 
     A 429 carries ``Retry-After`` (whole seconds, rounded up) and ``retry-after-ms``
@@ -31,7 +32,7 @@ class RateLimitedServer:
         self._tokens = float(burst)
         self._last = time.monotonic()
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server = None
 
     def take(self) -> float:
         """Take a token: 0.0 if there was one, else the seconds until the next one."""
@@ -83,21 +84,8 @@ class RateLimitedServer:
 
         server = _Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._serve(server)
         return self
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> RateLimitedServer:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
 
 
 class _Server(http.server.ThreadingHTTPServer):

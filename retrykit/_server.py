@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from ._config import Frozen
 
@@ -94,7 +94,34 @@ class Received(Frozen):
 _OK = Reply(200, {"ok": True})
 
 
-class FlakyServer:
+class LocalServer:
+    """What the local test servers share: serving on a daemon thread, closing, and ``with``."""
+
+    _server: http.server.ThreadingHTTPServer | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def _serve(self, server: http.server.ThreadingHTTPServer) -> None:
+        self._server = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class FlakyServer(LocalServer):
     """A threaded HTTP/1.1 server on 127.0.0.1 (ephemeral port) that answers from a script.
 
     Each request takes the next :class:`Reply` of ``script``; when the script runs
@@ -128,8 +155,7 @@ class FlakyServer:
         self._lock = threading.Lock()
         self.requests: list[Received] = []
         self.connections: int = 0
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = None
 
     def add(self, *replies: Reply, path: str | None = None) -> None:
         """Append replies to the script, or to the script of one ``path``."""
@@ -231,24 +257,8 @@ class FlakyServer:
             # The handshake runs when the handler first reads, in the request's own thread,
             # so a client that rejects the certificate never holds up the accepting loop.
             server.socket = self._tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._serve(server)
         return self
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FlakyServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
