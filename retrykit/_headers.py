@@ -127,6 +127,19 @@ def _parse_duration(text: str) -> float | None:
     return total
 
 
+def ratelimit_policies(text: str) -> list[dict[str, str]]:
+    """The IETF ``RateLimit`` field's policies, each as its parameters (``{"r": "0", "t": "30"}``), names lowercased."""
+    policies: list[dict[str, str]] = []
+    for item in text.split(","):
+        params: dict[str, str] = {}
+        for part in item.split(";"):
+            key, sep, val = part.strip(_OWS).partition("=")
+            if sep:
+                params[key.strip(_OWS).lower()] = val.strip(_OWS)
+        policies.append(params)
+    return policies
+
+
 def _parse_ratelimit(text: str, wall: float) -> float | None:
     """The IETF draft ``RateLimit`` field: ``"default";r=0;t=30`` (or the older ``reset=30``).
 
@@ -134,12 +147,7 @@ def _parse_ratelimit(text: str, wall: float) -> float | None:
     say; a policy with quota left is no reason to wait.
     """
     waits: list[float] = []
-    for item in text.split(","):
-        params: dict[str, str] = {}
-        for part in item.split(";"):
-            key, sep, val = part.strip(_OWS).partition("=")
-            if sep:
-                params[key.strip(_OWS).lower()] = val.strip(_OWS)
+    for params in ratelimit_policies(text):
         if "reset" in params:  # draft-ietf-httpapi-ratelimit-headers up to -06
             params.setdefault("t", params["reset"])
             params.setdefault("r", params.get("remaining", "0"))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._headers import _parse_reset, _parse_seconds, get_header
-from ._httpdate import _OWS
+from ._headers import _parse_reset, _parse_seconds, get_header, ratelimit_policies
 
 # (remaining, reset) header pairs, the first present pair wins: OpenAI-style per-request quotas,
 # then the IETF draft's older separate fields, then the common unprefixed pair.
@@ -19,12 +18,7 @@ QUOTA_HEADERS: tuple[tuple[str, str], ...] = (
 def _ietf(text: str) -> float | None:
     """The slowest pace the IETF ``RateLimit`` field allows: ``"default";r=50;t=30`` is 50 requests in 30 s."""
     rates: list[float] = []
-    for item in text.split(","):
-        params: dict[str, str] = {}
-        for part in item.split(";"):
-            key, sep, value = part.strip(_OWS).partition("=")
-            if sep:
-                params[key.strip(_OWS).lower()] = value.strip(_OWS)
+    for params in ratelimit_policies(text):
         remaining, reset = _parse_seconds(params.get("r", "")), _parse_seconds(params.get("t", ""))
         if remaining is not None and reset:
             rates.append(max(remaining, 1.0) / reset)
