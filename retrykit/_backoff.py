@@ -37,7 +37,7 @@ DEFAULT_RNG = _Random()
 
 # How many delays each strategy precomputes: enough for any sane max_retries, so
 # the usual delay is a tuple lookup; later ones are computed without overflow.
-_TABLE_SIZE = 64
+TABLE_SIZE = 64
 
 
 def _capped_exponential(base: float, multiplier: float, cap: float, n: int) -> float:
@@ -55,13 +55,16 @@ def _capped_exponential(base: float, multiplier: float, cap: float, n: int) -> f
 
 
 class _Exponential(Frozen):
-    """Shared validation and the capped exponential of the jittered strategies."""
+    """Shared validation and the capped exponential of the jittered strategies.
 
-    __slots__ = ("base", "multiplier", "cap", "_table")
+    ``table`` holds ``min(base * multiplier**n, cap)`` for the first 64 failure counts, computed once.
+    """
+
+    __slots__ = ("base", "multiplier", "cap", "table")
     base: float
     multiplier: float
     cap: float
-    _table: tuple[float, ...]
+    table: tuple[float, ...]
 
     def _init_exponential(self, base: object, multiplier: object, cap: object) -> None:
         b = duration("base", base)
@@ -69,13 +72,13 @@ class _Exponential(Frozen):
         c = duration("cap", cap)
         if c < b:
             raise ValueError(f"cap must be >= base, got cap={cap!r} < base={base!r}")
-        table = tuple(_capped_exponential(b, m, c, n) for n in range(_TABLE_SIZE))
-        self._init(base=b, multiplier=m, cap=c, _table=table)
+        table = tuple(_capped_exponential(b, m, c, n) for n in range(TABLE_SIZE))
+        self._init(base=b, multiplier=m, cap=c, table=table)
 
     def exponential(self, failures: int) -> float:
         """``min(base * multiplier**failures, cap)`` without overflow for any ``failures``."""
-        if 0 <= failures < _TABLE_SIZE:
-            return self._table[failures]
+        if 0 <= failures < TABLE_SIZE:
+            return self.table[failures]
         if failures < 0:
             raise ValueError(f"failures must be >= 0, got {failures!r}")
         return _capped_exponential(self.base, self.multiplier, self.cap, failures)
@@ -99,7 +102,7 @@ class Backoff(_Exponential):
     def delay(self, failures: int, rng: Rng | None = None, previous: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failure (0 before the first retry)."""
         # Inlined table lookup: this line is the whole cost of a delay on the common path.
-        wait = self._table[failures] if 0 <= failures < _TABLE_SIZE else self.exponential(failures)
+        wait = self.table[failures] if 0 <= failures < TABLE_SIZE else self.exponential(failures)
         if self.jitter:
             wait += self.jitter * (rng or DEFAULT_RNG).random()
         return wait

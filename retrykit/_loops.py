@@ -66,8 +66,9 @@ def retry_sync(run: Run, fn: Callable[..., R], args: Any, kwargs: Any, error: Ba
     """
     # Run.failed() unrolled, with its names bound once: for speed only, this loop runs
     # once per failed attempt. retry_async is the same loop, awaiting.
-    state, clock, sleep, listening, budget, scope = run.state, run.clock, run.sleep, run.listening, run.budget, run.scope
-    decide, stop, on_result = state.decide, Stop, run.policy.on_result
+    state, clock, listening, budget, scope, policy = run.state, run.clock, run.listening, run.budget, run.scope, run.policy
+    decide, stop, on_result, source = state.decide, Stop, policy.on_result, run.source
+    sleep = policy.sleep if source is None else source.sleep  # Run.sleep inlined
     now = run.created  # the run was made at this failure
     rejected = True if error.__class__ is RetriesExhausted else None  # None: `on` decides
     if sleep is _time_sleep:  # once per failing call, not per retry

@@ -166,7 +166,6 @@ _STOP_HINTS: dict[str, str] = {
         "(aiohttp: ClientTimeout(sock_connect=..., sock_read=...)) and the whole call with the policy's deadline="
     ),
 }
-_no_retries_words: dict[int, str] = {}
 
 
 def _too_long(asked: float | None, limit: float | None) -> str:
@@ -176,13 +175,7 @@ def _too_long(asked: float | None, limit: float | None) -> str:
 
 
 def _no_retries_left(max_retries: int) -> str:
-    # Speed only: the usual give-up; its words are formatted once per max_retries value.
-    words = _no_retries_words.get(max_retries)
-    if words is None:
-        words = f"; no retries left (max_retries={max_retries})"
-        if len(_no_retries_words) < 64:
-            _no_retries_words[max_retries] = words
-    return words
+    return f"; no retries left (max_retries={max_retries})"
 
 
 _NOT_RETRYABLE = Stop.NOT_RETRYABLE
@@ -209,27 +202,45 @@ def hint(state: RetryState) -> str | None:
 
 def note(state: RetryState, function: str) -> str:
     """The PEP 678 note added to the exception when the policy gives up."""
-    # stop_text() inlined, no property calls, a table lookup only for a fatal status: this runs on every give-up.
     stop, error = state.stop, state.error
     if stop is None or error is None:
         return ""
-    words = _STOP_WORDS[stop._name_]
-    if error.__class__ is RetriesExhausted:
-        text = _describe(error, state.status, state.rules.status_table)
-    else:
-        text = describe(error, state.status, state.rules.status_table)
-    text += words if isinstance(words, str) else words(state)
+    key = _why_key(state, stop, error)
+    why = None if key is None else _whys.get(key)
+    if why is None:
+        why = _why(state, stop, error, key)
     attempt = state.attempt
     if attempt == 1:
-        text = f"retrykit: gave up on {function} after 1 attempt: {text}"
-    else:
-        elapsed = state.now - state.start
-        text = f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {text}"
-    if stop is _NOT_RETRYABLE:
-        fix = hint(state) if state.status is not None else None
-    else:
-        fix = _STOP_HINTS.get(stop._name_)
-    return f"{text}\nHow to fix: {fix}" if fix else text
+        return f"retrykit: gave up on {function} after 1 attempt: {why}"
+    elapsed = state.now - state.start
+    return f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {why}"
+
+
+# The words after "gave up on f after N attempts over X s: ", by what they depend on, for
+# give-ups whose words carry no number of the call's own (a status's words depend on the
+# table, a refused wait's on the wait): speed only, half the cost of a note on every give-up.
+_Key = tuple[type[BaseException], str, int | None, int | None]
+_whys: dict[_Key, str] = {}
+_DEADLINE, _TOO_LONG = Stop.DEADLINE, Stop.SERVER_WAIT_TOO_LONG
+
+
+def _why_key(state: RetryState, stop: Stop, error: BaseException) -> _Key | None:
+    if state.status is not None or stop is _DEADLINE or stop is _TOO_LONG:
+        return None
+    return (error.__class__, stop._name_, state.limit, state.rules.max_retries)  # an Enum hashes in Python
+
+
+def _why(state: RetryState, stop: Stop, error: BaseException, key: _Key | None) -> str:
+    """The failure, why the policy stopped, and how to fix it (the note after its numbers)."""
+    words = _STOP_WORDS[stop._name_]
+    text = _describe(error, state.status, state.rules.status_table)
+    text += words if isinstance(words, str) else words(state)
+    fix = hint(state)
+    if fix:
+        text = f"{text}\nHow to fix: {fix}"
+    if key is not None and len(_whys) < 256:
+        _whys[key] = text
+    return text
 
 
 def event(state: RetryState, function: str, target: Target) -> RetryEvent:

@@ -12,6 +12,7 @@ from ._misuse import refuse_async_hook
 from ._report import Recovery, RetryEvent, Target, await_hook, call_hook, event, name_of, note
 from ._scope import Scope
 
+_time = time.time  # speed only: one global read, not a global and an attribute
 _INHERITED = Stop.INHERITED  # a module constant: an Enum member read through its class costs more
 # Stops where the policy (or an adapter's rule) declined to retry at all: the error is left
 # unmarked, to whichever policy around it would retry it. Every other stop retried and stopped.
@@ -91,7 +92,7 @@ class Run:
         source = self.source = _runtime.override
         if source is None:
             clock = self.clock = policy.clock
-            wall = time.time()
+            wall = _time()
         else:
             clock = self.clock = source.clock
             wall = source.wall()
@@ -99,24 +100,25 @@ class Run:
         self.fn = fn  # the callable (or its name): named only when a line or note needs it
         self.target = target  # the call in bounded terms; made from the name when an event needs it
         # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
-        self.budget = budget if budget is not None else policy.budget
+        self.budget = policy.budget if budget is None else budget
         # The fleet scope this call shares a cooldown, pace and budget with (an adapter's per-host one, or the policy's).
-        self.scope = scope if scope is not None else policy.fleet
+        self.scope = policy.fleet if scope is None else scope
         # The global instruments as they are now, for the whole call (a policy with log=False skips the loggers).
         instruments = self.instruments = _instruments.everyone if policy.log else _instruments.quiet
         # Whether a retry has an audience (a hook or an instrument): without one, it formats nothing.
-        self.listening = policy.on_retry is not None or bool(instruments)
+        self.listening = instruments != () or policy.on_retry is not None
         # The clock now: a run made at a failure is the time of that failure, and the loops
         # use it as such, so each failure costs one clock read. ``start`` (read by the caller
         # when a deadline counts from the call's start) goes back from it, as does the wall clock.
         now = self.created = clock()
         if start is None:
-            start = now
-        state = self.state = RetryState(policy, start, wall - (now - start))
-        if source is not None and source.attempts is not None:
-            cap = source.attempts - 1  # instant(attempts=N): at most N - 1 retries, whatever the policy says
-            if state.limit is None or cap < state.limit:
-                state.limit = cap
+            self.state = RetryState(policy, now, wall)
+        else:
+            self.state = RetryState(policy, start, wall - (now - start))
+        if source is not None and source.attempts is not None:  # instant(attempts=N): at most N - 1 retries
+            state = self.state
+            if state.limit is None or source.attempts - 1 < state.limit:
+                state.limit = source.attempts - 1
         # An async face awaits what an ``async def`` hook returns (see flush()); a sync one refuses it.
         self.asynchronous = asynchronous
         self.pending: Awaitable[object] | None = None
@@ -215,29 +217,31 @@ class Run:
         state = self.state
         try:
             stop = state.stop
-            if stop is not _INHERITED:
-                name = name_of(self.fn)
-                declined = stop in DECLINED
-                if not (declined and _noted(error)):
-                    try:
-                        error.add_note(note(state, name))
-                    except Exception:  # a frozen or hostile exception, a tuple __notes__
-                        pass
-                if not declined:
-                    try:
-                        setattr(error, GAVE_UP_MARK, True)
-                    except Exception:
-                        pass
-                hook = self.policy.on_giveup
-                # A first failure the policy declined (a 404, a ValueError, a POST it may not
-                # repeat) is the call's answer, not a give-up: the hook hears of it, instruments don't.
-                instruments = self.instruments if state.attempt > 1 or not declined else ()
-                if hook is not None or instruments:
-                    happened = event(state, name, self.labels())
-                    if hook is not None:
-                        self._hook(hook, happened)
-                    for instrument in instruments:
-                        call_hook(instrument.on_giveup, happened)
+            if stop is _INHERITED:
+                return
+            fn = self.fn
+            name = fn if fn.__class__ is str else name_of(fn)  # the decorator's runs carry the name
+            declined = stop in DECLINED
+            if not (declined and _noted(error)):
+                try:
+                    error.add_note(note(state, name))
+                except Exception:  # a frozen or hostile exception, a tuple __notes__
+                    pass
+            if not declined:
+                try:
+                    setattr(error, GAVE_UP_MARK, True)
+                except Exception:
+                    pass
+            hook = self.policy.on_giveup
+            # A first failure the policy declined (a 404, a ValueError, a POST it may not
+            # repeat) is the call's answer, not a give-up: the hook hears of it, instruments don't.
+            instruments = self.instruments if state.attempt > 1 or not declined else ()
+            if hook is not None or instruments:
+                happened = event(state, name, self.labels())
+                if hook is not None:
+                    self._hook(hook, happened)
+                for instrument in instruments:
+                    call_hook(instrument.on_giveup, happened)
         finally:
             # The call is over. Without this, the error's traceback holds the frame that
             # holds this run, which holds the error: a reference cycle on every give-up.

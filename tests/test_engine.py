@@ -129,6 +129,24 @@ def test_schedule_asks_the_engine_and_matches_the_strategy(max_retries: int, see
     assert schedule(rules, ConnectionError()) == expected
 
 
+@given(
+    st.integers(0, 80),
+    st.integers(0, 2**32),
+    st.floats(0.0, 5.0),
+    st.floats(1.0, 4.0),
+    st.floats(5.0, 100.0),
+    st.floats(0.0, 3.0),
+)
+def test_the_default_strategys_delays_are_its_own_for_every_failure_count(
+    max_retries: int, seed: int, base: float, multiplier: float, cap: float, jitter: float
+) -> None:
+    # The engine computes Backoff's delay itself (speed only): it must be Backoff.delay's, past its table too.
+    backoff = Backoff(base=base, multiplier=multiplier, cap=cap, jitter=jitter)
+    rules = Rules(max_retries=max_retries, backoff=backoff, rng=random.Random(seed), max_retry_after=None)
+    expected_rng = random.Random(seed)
+    assert schedule(rules, ConnectionError()) == [backoff.delay(n, expected_rng) for n in range(max_retries)]
+
+
 @given(st.integers(0, 10), st.integers(0, 2**32))
 def test_policy_schedule_is_the_engines_schedule(max_retries: int, seed: int) -> None:
     policy = RetryPolicy(max_retries=max_retries, deadline=1.0)  # no deadline in a schedule
