@@ -99,6 +99,46 @@ def attempts_block_async(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _Bare:
+    """The least an attempt block can be: an iterable whose one attempt is a context manager doing nothing."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def __iter__(self) -> _Bare:
+        return _Bare()
+
+    def __next__(self) -> _Bare:
+        if self.started:
+            raise StopIteration
+        self.started = True
+        return self
+
+    def __enter__(self) -> _Bare:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool:
+        return False
+
+
+_BARE = _Bare()
+
+
+def bare_block(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The for/with protocol alone, with no retrying in it: the floor under any attempt block in Python."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in _BARE:
+            with attempt:
+                return fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
 CONTENDERS_SYNC: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "hand-written loop": hand_loop,
     "retrykit": RETRYKIT,
@@ -107,11 +147,16 @@ CONTENDERS_SYNC: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] =
     "retrykit deadline=": RETRYKIT.replace(deadline=60.0),
     "retrykit budget=": RETRYKIT.replace(budget=RetryBudget()),
     "retrykit attempts": attempts_block,
+    "for/with, no retry": bare_block,
     "backoff": backoff.on_exception(backoff.expo, Exception, max_tries=6, logger=None),
     "stamina": stamina.retry(on=Exception, attempts=6),
     "tenacity": tenacity.retry(stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(), reraise=True),
 }
-CONTENDERS_ASYNC = {**CONTENDERS_SYNC, "hand-written loop": hand_loop_async, "retrykit attempts": attempts_block_async}
+CONTENDERS_ASYNC = {
+    **{name: deco for name, deco in CONTENDERS_SYNC.items() if name != "for/with, no retry"},
+    "hand-written loop": hand_loop_async,
+    "retrykit attempts": attempts_block_async,
+}
 
 
 def success_path() -> dict[str, float]:

@@ -117,15 +117,8 @@ class RequestRetry:
         return {IDEMPOTENCY_HEADER: self.key} if self.key else {}
 
     def _new_run(self) -> Run:
-        return Run(
-            self.policy,
-            RequestName(self.client, self.method, self.url),
-            self.budget,
-            start=self.start,
-            scope=self.scope,
-            asynchronous=self.asynchronous,
-            target=self.target(),
-        )
+        run = Run(self.policy, RequestName(self.client, self.method, self.url), self.start, asynchronous=self.asynchronous)
+        return run.narrowed(self.budget, self.scope, self.target())
 
     def _run(self) -> Run:
         if self.run is None:

@@ -77,17 +77,7 @@ class Run:
         "pending",
     )
 
-    def __init__(
-        self,
-        policy: Settings,
-        fn: object,
-        budget: Budget | None = None,
-        start: float | None = None,
-        scope: Scope | None = None,
-        *,
-        asynchronous: bool = False,
-        target: Target | None = None,
-    ) -> None:
+    def __init__(self, policy: Settings, fn: object, start: float | None = None, *, asynchronous: bool = False) -> None:
         # The policy's clock and sleeps, unless testing.instant() replaces them all.
         source = self.source = _runtime.override
         if source is None:
@@ -98,11 +88,9 @@ class Run:
             wall = source.wall()
         self.policy = policy
         self.fn = fn  # the callable (or its name): named only when a line or note needs it
-        self.target = target  # the call in bounded terms; made from the name when an event needs it
-        # The policy's budget, unless the caller has a narrower one (the HTTP adapters' per-host budgets).
-        self.budget = policy.budget if budget is None else budget
-        # The fleet scope this call shares a cooldown, pace and budget with (an adapter's per-host one, or the policy's).
-        self.scope = policy.fleet if scope is None else scope
+        self.target: Target | None = None  # the call in bounded terms; made from the name when an event needs it
+        self.budget = policy.budget  # narrower for a request: see narrowed()
+        self.scope = policy.fleet  # the fleet scope this call shares a cooldown, pace and budget with
         # The global instruments as they are now, for the whole call (a policy with log=False skips the loggers).
         instruments = self.instruments = _instruments.everyone if policy.log else _instruments.quiet
         # Whether a retry has an audience (a hook or an instrument): without one, it formats nothing.
@@ -122,6 +110,15 @@ class Run:
         # An async face awaits what an ``async def`` hook returns (see flush()); a sync one refuses it.
         self.asynchronous = asynchronous
         self.pending: Awaitable[object] | None = None
+
+    def narrowed(self, budget: Budget | None, scope: Scope | None, target: Target) -> Run:
+        """This run, for one HTTP request: its host's budget and fleet scope (where it has its own), and its target."""
+        if budget is not None:
+            self.budget = budget
+        if scope is not None:
+            self.scope = scope
+        self.target = target
+        return self
 
     @property
     def sleep(self) -> Callable[[float], object]:
