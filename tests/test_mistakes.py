@@ -174,6 +174,21 @@ def test_an_attempts_object_is_reusable_across_loops_and_threads() -> None:
     assert results == ["ok"] * 4
 
 
+def test_each_loop_over_attempts_has_its_own_attempt_numbered_by_the_attempt_running() -> None:
+    seen: list[tuple[int, int]] = []
+    loops = []
+    for _ in range(2):
+        flaky = Flaky(ConnectionError("down"), ConnectionError("down"))
+        for attempt in ATTEMPTS:
+            with attempt:
+                seen.append((id(attempt), attempt.number))
+                flaky()
+        loops.append(attempt)
+    assert [number for _, number in seen] == [1, 2, 3, 1, 2, 3]
+    assert len({ident for ident, _ in seen[:3]}) == 1  # one object per loop, handed out per attempt
+    assert loops[0] is not loops[1] and loops[0].number == 3
+
+
 def test_an_async_hook_is_awaited_on_async_calls() -> None:
     seen: list[tuple[str, int]] = []
 
