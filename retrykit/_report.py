@@ -200,22 +200,6 @@ def hint(state: RetryState) -> str | None:
     return state.rules.status_table.rule(state.status).hint or None
 
 
-def note(state: RetryState, function: str) -> str:
-    """The PEP 678 note added to the exception when the policy gives up."""
-    stop, error = state.stop, state.error
-    if stop is None or error is None:
-        return ""
-    key = _why_key(state, stop, error)
-    why = None if key is None else _whys.get(key)
-    if why is None:
-        why = _why(state, stop, error, key)
-    attempt = state.attempt
-    if attempt == 1:
-        return f"retrykit: gave up on {function} after 1 attempt: {why}"
-    elapsed = state.now - state.start
-    return f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {why}"
-
-
 # The words after "gave up on f after N attempts over X s: ", by what they depend on, for
 # give-ups whose words carry no number of the call's own (a status's words depend on the
 # table, a refused wait's on the wait): speed only, half the cost of a note on every give-up.
@@ -224,10 +208,23 @@ _whys: dict[_Key, str] = {}
 _DEADLINE, _TOO_LONG = Stop.DEADLINE, Stop.SERVER_WAIT_TOO_LONG
 
 
-def _why_key(state: RetryState, stop: Stop, error: BaseException) -> _Key | None:
-    if state.status is not None or stop is _DEADLINE or stop is _TOO_LONG:
-        return None
-    return (error.__class__, stop._name_, state.limit, state.rules.max_retries)  # an Enum hashes in Python
+def note(state: RetryState, function: str) -> str:
+    """The PEP 678 note added to the exception when the policy gives up."""
+    stop, error = state.stop, state.error
+    if stop is None or error is None:
+        return ""
+    key: _Key | None = None
+    why: str | None = None
+    if state.status is None and stop is not _DEADLINE and stop is not _TOO_LONG:
+        key = (error.__class__, stop._name_, state.limit, state.rules.max_retries)  # an Enum hashes in Python
+        why = _whys.get(key)
+    if why is None:
+        why = _why(state, stop, error, key)
+    attempt = state.attempt
+    if attempt == 1:
+        return f"retrykit: gave up on {function} after 1 attempt: {why}"
+    elapsed = state.now - state.start
+    return f"retrykit: gave up on {function} after {attempt} attempts over {elapsed if elapsed > 0.0 else 0.0:.2f} s: {why}"
 
 
 def _why(state: RetryState, stop: Stop, error: BaseException, key: _Key | None) -> str:
