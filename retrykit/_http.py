@@ -29,11 +29,28 @@ def mark_gave_up(obj: object) -> None:
         pass
 
 
+def forget_frames(error: BaseException) -> None:
+    """Drop the tracebacks of a failure that is being retried, down its chain of causes.
+
+    Clients can leave an error in a cycle of its own frames (requests does, for a dropped
+    connection); those frames hold this request's objects. Nobody sees a retried error's
+    traceback again (hooks have had it), so the frames go now rather than with the collector.
+    """
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 16:
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+        seen += 1
+
+
 class RequestRetry:
     """One logical HTTP request across its attempts: decides, the adapter acts.
 
-    ``check_response`` and ``check_error`` return the seconds to wait before the
-    next attempt, or None: hand the response back / re-raise the error.
+    ``check_response`` and ``check_error`` (``acheck_error``) end the attempt (its
+    span closed, the hooks told) and return the seconds to wait before the next
+    one, or None: hand the response back / re-raise the error. The loops that act
+    on them are in ``_http_loops``.
     """
 
     __slots__ = (
@@ -50,6 +67,7 @@ class RequestRetry:
         "start",
         "run",
         "final",
+        "status",
         "out_of_time",
         "decided",
         "escaping",
@@ -101,6 +119,7 @@ class RequestRetry:
         self.start = (_runtime.override or policy).clock() if policy.deadline is not None else None
         self.run: Run | None = None
         self.final: APIError | None = None
+        self.status = 0  # the last response's, as check_response saw it
         # Set by an adapter whose client's own timeout for the whole request ran out.
         self.out_of_time = False
         # Where the client runs the retry loop itself and asks us (requests: urllib3 does):
@@ -157,6 +176,9 @@ class RequestRetry:
         A response handed back after giving up is marked, so a policy around the
         caller (``@retry`` over ``raise_for_status()``) does not retry it again.
         """
+        self.status = status
+        if self.tracing:
+            self.ended(status)
         if response is not None and response is self.decided:
             self.decided = None
             return None
@@ -189,7 +211,25 @@ class RequestRetry:
         return delay
 
     def check_error(self, error: BaseException) -> float | None:
-        """After a failed attempt that raised: seconds to wait, or None to re-raise."""
+        """After a failed attempt that raised: seconds to wait (the error's frames dropped), or None to re-raise."""
+        delay = self._error_delay(error)
+        if delay is not None:
+            forget_frames(error)
+        return delay
+
+    async def acheck_error(self, error: BaseException) -> float | None:
+        """:meth:`check_error` for async sends: an ``async def`` hook is awaited before the frames go."""
+        delay = self._error_delay(error)
+        run = self.run
+        if run is not None and run.pending is not None:
+            await run.flush(error)
+        if delay is not None:
+            forget_frames(error)
+        return delay
+
+    def _error_delay(self, error: BaseException) -> float | None:
+        if self.tracing:
+            self.ended(error=error)
         if not isinstance(error, Exception) or error is self.escaping:
             return None
         if self.out_of_time:
@@ -214,10 +254,10 @@ class RequestRetry:
     async def async_sleep(self, delay: float) -> None:
         await self._run().async_sleep(delay)
 
-    def final_error(self, status: int, body: bytes | None, headers: object) -> APIError:
-        """The typed error to raise for a final error response, carrying the give-up note."""
+    def final_error(self, body: bytes | None, headers: object) -> APIError:
+        """The typed error to raise for the final error response, carrying the give-up note."""
         table = self.policy.status_table
-        error = APIError.from_response(status, body, headers, table=table)
+        error = APIError.from_response(self.status, body, headers, table=table)
         if self.final is not None:
             error.retry_after = self.final.retry_after
             for note in getattr(self.final, "__notes__", ()):
@@ -231,8 +271,9 @@ class RequestRetry:
         """Whether this request was retried and stopped (what is handed back is marked), not declined."""
         return self.run is not None and self.run.exhausted
 
-    def should_raise(self, status: int) -> bool:
-        return self.options.raise_for_status and status >= 400
+    def should_raise(self) -> bool:
+        """Whether the response handed back is to be raised as an :class:`APIError` (``raise_for_status``)."""
+        return self.options.raise_for_status and self.status >= 400
 
     def annotate(self, error: BaseException) -> None:
         """Give a client's own error for the final response the give-up note, and mark it."""

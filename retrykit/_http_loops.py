@@ -1,7 +1,9 @@
 """The adapters' two request loops, side by side: send, let the request's driver decide, release, wait.
 
 Each adapter supplies how to send once, read a response's status and headers, and
-drain-and-release it (returning up to 64 KiB of body, for the typed error).
+drain-and-release it (returning up to 64 KiB of body, for the typed error). Every
+decision, the attempt's span and a retried error's frames are the driver's
+(:class:`~retrykit._http.RequestRetry`); the loops only send, await, drain and wait.
 """
 
 from __future__ import annotations
@@ -12,22 +14,6 @@ from typing import TypeVar
 from ._http import RequestRetry
 
 R = TypeVar("R")
-
-
-def forget_frames(error: BaseException) -> None:
-    """Drop the tracebacks of a failure that is being retried, down its chain of causes.
-
-    Clients can leave an error in a cycle of its own frames (requests does, for a dropped
-    connection); those frames hold this request's objects. Nobody sees a retried error's
-    traceback again (hooks have had it), so the frames go now rather than with the collector.
-    """
-    seen = 0
-    current: BaseException | None = error
-    while current is not None and seen < 16:
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
-        seen += 1
-
 
 
 def drive(
@@ -48,29 +34,22 @@ def drive(
         try:
             response = send()
         except BaseException as error:
-            if tracing:
-                call.ended(error=error)
-            if not isinstance(error, Exception):
-                raise
-            delay = call.check_error(error)
+            delay = call.check_error(error)  # None for a BaseException that is not an Exception too
             if delay is None:
                 raise
-            forget_frames(error)
         else:
-            code = status(response)
-            if tracing:
-                call.ended(code)
             try:
-                delay = call.check_response(code, headers(response), response)
+                delay = call.check_response(status(response), headers(response), response)
             except BaseException:  # a hook raised: the response goes to nobody, its connection back to the pool
                 drain(response)
                 raise
             if delay is None:
-                if call.should_raise(code):
-                    raise call.final_error(code, drain(response), headers(response))
+                if call.should_raise():
+                    raise call.final_error(drain(response), headers(response))
                 return response
             drain(response)
         call.sleep(delay)
+
 
 async def adrive(
     call: RequestRetry,
@@ -91,30 +70,20 @@ async def adrive(
         try:
             response = await send()
         except BaseException as error:
-            if tracing:
-                call.ended(error=error)
-            if not isinstance(error, Exception):
-                raise
-            delay = call.check_error(error)
-            if call.run is not None and call.run.pending is not None:
-                await call.run.flush(error)
+            delay = await call.acheck_error(error)
             if delay is None:
                 raise
-            forget_frames(error)
         else:
-            code = status(response)
-            if tracing:
-                call.ended(code)
             try:
-                delay = call.check_response(code, headers(response), response)
+                delay = call.check_response(status(response), headers(response), response)
                 if call.run is not None and call.run.pending is not None:
                     await call.run.flush(call.final)
             except BaseException:
                 await drain(response)
                 raise
             if delay is None:
-                if call.should_raise(code):
-                    raise call.final_error(code, await drain(response), headers(response))
+                if call.should_raise():
+                    raise call.final_error(await drain(response), headers(response))
                 return response
             await drain(response)
         await call.async_sleep(delay)

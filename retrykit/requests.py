@@ -150,9 +150,7 @@ class _PolicyRetry(urllib3.Retry):
         if response is None:  # an error: retries off, so this raises (MaxRetryError, or the error itself)
             return self._OFF.increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[return-value]
         call = self.call
-        if call.tracing:  # urllib3 retries statuses itself: each attempt's span ends here
-            call.ended(response.status)
-        try:
+        try:  # urllib3 retries statuses itself: each attempt's span ends here, with the check
             delay = call.check_response(response.status, response.headers, response)
         except BaseException as hook_error:  # a hook raised: release the connection, pass the error on as it is
             _drain(response)
