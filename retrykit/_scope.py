@@ -88,7 +88,7 @@ class Scope:
         self._credit = 0.0  # budget credit earned here, not yet written to Redis
         self._lock = _thread.allocate_lock()  # threading's lock, without importing threading
 
-    # -- the steps, sync and async; the arithmetic is shared below --------------------------------
+    # -- the steps, sync and async: they ask the store (if at all); the arithmetic is shared below --
 
     def turn(self) -> tuple[float, bool]:
         """(seconds to wait, whether to ask again after waiting) before sending now.
@@ -100,32 +100,18 @@ class Scope:
         brings any cooldown.
         """
         now = _now()
-        wait = self._cooldown_wait(now)
-        if wait or self.rate is None:
-            return wait, bool(wait) and self.rate is not None
-        shared = self._shared
-        if shared is not None:
-            credit = self._take_credit()
-            answer = shared.run(self._key, self._pace_args(credit))
-            if answer is not None:
-                return self._paced(now, answer)
-            self._give_back(credit)
-        return self._local_pace(now), False
+        turn = self._local_turn(now)
+        if turn is None:  # paced through the store
+            turn = self._paced(now, self._ask(("pace", self.rate, self.burst)))
+        return turn
 
     async def aturn(self) -> tuple[float, bool]:
         """:meth:`turn` for async callers (the asyncio client when the fleet has one)."""
         now = _now()
-        wait = self._cooldown_wait(now)
-        if wait or self.rate is None:
-            return wait, bool(wait) and self.rate is not None
-        shared = self._shared
-        if shared is not None:
-            credit = self._take_credit()
-            answer = await shared.arun(self._key, self._pace_args(credit))
-            if answer is not None:
-                return self._paced(now, answer)
-            self._give_back(credit)
-        return self._local_pace(now), False
+        turn = self._local_turn(now)
+        if turn is None:
+            turn = self._paced(now, await self._aask(("pace", self.rate, self.burst)))
+        return turn
 
     def before_send(self) -> float:
         """Seconds to wait before sending now (0.0: at once): :meth:`turn`'s first half, for one look."""
@@ -157,29 +143,17 @@ class Scope:
         """A failed attempt: close the key for ``wait`` s (the server's), charge the budget; True if a retry may follow."""
         now = _now()
         allowed = self._local_failure(now, wait, retryable)
-        shared = self._shared
-        if shared is None or not (retryable or wait):
+        if self._shared is None or not (retryable or wait):  # the store hears of retries and server waits only
             return allowed
-        credit = self._take_credit()
-        answer = shared.run(self._key, self._fail_args(wait, retryable, credit))
-        if answer is None:
-            self._give_back(credit)
-            return allowed
-        return self._learned(now, answer)
+        return self._learned(now, self._ask(self._fail_args(wait, retryable)), allowed)
 
     async def afailed(self, wait: float | None = None, retryable: bool = True) -> bool:
         """:meth:`failed` for async callers."""
         now = _now()
         allowed = self._local_failure(now, wait, retryable)
-        shared = self._shared
-        if shared is None or not (retryable or wait):
+        if self._shared is None or not (retryable or wait):
             return allowed
-        credit = self._take_credit()
-        answer = await shared.arun(self._key, self._fail_args(wait, retryable, credit))
-        if answer is None:
-            self._give_back(credit)
-            return allowed
-        return self._learned(now, answer)
+        return self._learned(now, await self._aask(self._fail_args(wait, retryable)), allowed)
 
     def succeeded(self) -> None:
         """A success: credit the budget (in Redis with this member's next round trip, never now)."""
@@ -229,7 +203,33 @@ class Scope:
     def __repr__(self) -> str:
         return f"Scope({self.name!r}, rate={self.rate!r}, burst={self.burst}, closed_for={self.closed_for:.2f})"
 
+    # -- a round trip to the store: the budget credit earned here goes with it (back, if the store is away) --
+
+    def _ask(self, args: tuple[object, ...]) -> Answer:
+        credit = self._take_credit()
+        answer = self._shared.run(self._key, (*args, *self._budget_args(credit)))  # type: ignore[union-attr]  # only with a store
+        if answer is None:
+            self._give_back(credit)
+        return answer
+
+    async def _aask(self, args: tuple[object, ...]) -> Answer:
+        credit = self._take_credit()
+        answer = await self._shared.arun(self._key, (*args, *self._budget_args(credit)))  # type: ignore[union-attr]
+        if answer is None:
+            self._give_back(credit)
+        return answer
+
     # -- arithmetic ---------------------------------------------------------------------------------
+
+    def _local_turn(self, now: float) -> tuple[float, bool] | None:
+        """The turn when it takes no round trip (a cooldown, no pacing, in-process pacing); None: ask the store."""
+        if self._reopen > now:  # closed: wait the cooldown; with pacing, then ask again for a slot
+            return self._cooldown_wait(now), self.rate is not None
+        if self.rate is None:
+            return 0.0, False
+        if self._shared is None:
+            return self._local_pace(now), False
+        return None
 
     def _cooldown_wait(self, now: float) -> float:
         left = self._reopen - now
@@ -260,14 +260,19 @@ class Scope:
         slot = tat - self.burst * interval - now
         return slot if slot > 0.0 else 0.0
 
-    def _paced(self, now: float, answer: tuple[float, float, bool]) -> tuple[float, bool]:
+    def _paced(self, now: float, answer: Answer) -> tuple[float, bool]:
+        if answer is None:  # the store is away: pace in-process meanwhile
+            return self._local_pace(now), False
         pace, remaining, _ = answer
         if remaining > 0.0:  # closed: Redis reserved no slot; wait the cooldown, then ask again
             self._close(now + remaining)
             return self._cooldown_wait(now), True
         return pace, False
 
-    def _learned(self, now: float, answer: tuple[float, float, bool]) -> bool:
+    def _learned(self, now: float, answer: Answer, allowed: bool) -> bool:
+        """The store's verdict on a failure (and any cooldown it holds); ``allowed``, the local one, while it is away."""
+        if answer is None:
+            return allowed
         _, remaining, allowed = answer
         if remaining > 0.0:
             self._close(now + remaining)
@@ -287,8 +292,6 @@ class Scope:
         budget = self.budget
         return (credit, 0.0) if budget is None else (credit, budget.max_tokens)
 
-    def _fail_args(self, wait: float | None, retryable: bool, credit: float) -> tuple[object, ...]:
-        return ("fail", wait or 0.0, 1 if retryable and self.budget is not None else 0, *self._budget_args(credit))
+    def _fail_args(self, wait: float | None, retryable: bool) -> tuple[object, ...]:
+        return ("fail", wait or 0.0, 1 if retryable and self.budget is not None else 0)
 
-    def _pace_args(self, credit: float) -> tuple[object, ...]:
-        return ("pace", self.rate, self.burst, *self._budget_args(credit))
