@@ -1,4 +1,4 @@
-"""The global instrument registry every policy reports to, and the standard-library logging instrument."""
+"""The global instrument registry every policy reports to, the standard-library logging instrument, and what instruments share."""
 
 from __future__ import annotations
 
@@ -101,6 +101,17 @@ def reason_class(event: RetryEvent) -> str:
     if klass is RetriesExhausted:  # what stands for a rejected result: the result was the failure, not this class
         return REJECTED
     return klass.__qualname__ if klass.__module__ == "builtins" else f"{klass.__module__}.{klass.__qualname__}"
+
+
+def call_fields(target: Target, names: tuple[str, str, str]) -> dict[str, str]:
+    """The call's bounded fields under an instrument's own names for function, method and host (the last two if set)."""
+    function, method, host = names
+    fields = {function: target.function}
+    if target.method is not None:
+        fields[method] = target.method
+    if target.host is not None:
+        fields[host] = target.host
+    return fields
 
 
 class LoggingInstrument(Instrument):

@@ -16,7 +16,7 @@ except ImportError as _missing:  # the library is an extra: say which one
 from contextlib import AbstractContextManager
 from types import TracebackType
 
-from ._instruments import AttemptSpan, Instrument, reason_class
+from ._instruments import AttemptSpan, Instrument, call_fields, reason_class
 from ._report import Recovery, RetryEvent, Target
 
 __all__ = ["OTelInstrument"]
@@ -24,14 +24,8 @@ __all__ = ["OTelInstrument"]
 SCOPE = "retrykit"
 
 
-def _call_attributes(target: Target) -> dict[str, str]:
-    """Bounded attributes naming the call: on every metric point, so never a path, query or message."""
-    attributes = {"retrykit.function": target.function}
-    if target.method is not None:
-        attributes["http.request.method"] = target.method
-    if target.host is not None:
-        attributes["server.address"] = target.host
-    return attributes
+# The attributes naming the call (function, method, host): bounded, on every metric point, so never a path, query or message.
+_CALL_ATTRIBUTES = ("retrykit.function", "http.request.method", "server.address")
 
 
 class _Span(AttemptSpan):
@@ -126,7 +120,7 @@ class OTelInstrument(Instrument):
         self._spans = spans
 
     def _record(self, name: str, event: RetryEvent) -> dict[str, str]:
-        labels = _call_attributes(event.target)
+        labels = call_fields(event.target, _CALL_ATTRIBUTES)
         labels["error.type"] = reason_class(event)
         span = trace.get_current_span()
         if span.is_recording():
@@ -155,7 +149,7 @@ class OTelInstrument(Instrument):
         self._giveups.add(1, self._record("retrykit.giveup", event))
 
     def on_recovered(self, recovery: Recovery) -> None:
-        self._recoveries.add(1, _call_attributes(recovery.target))
+        self._recoveries.add(1, call_fields(recovery.target, _CALL_ATTRIBUTES))
 
     def http_attempt(self, target: Target, url: str, resend_count: int) -> AttemptSpan | None:
         return _Span(self._tracer, target, url, resend_count) if self._spans else None

@@ -11,19 +11,13 @@ except ImportError as _missing:  # the library is an extra: say which one
 
 from typing import Any
 
-from ._instruments import Instrument, reason_class
-from ._report import Recovery, RetryEvent, Target
+from ._instruments import Instrument, call_fields, reason_class
+from ._report import Recovery, RetryEvent
 
 __all__ = ["StructlogInstrument"]
 
 
-def _call_fields(target: Target) -> dict[str, str]:
-    fields = {"function": target.function}
-    if target.method is not None:
-        fields["method"] = target.method
-    if target.host is not None:
-        fields["host"] = target.host
-    return fields
+_CALL_FIELDS = ("function", "method", "host")  # the call's fields, method and host for HTTP requests only
 
 
 class StructlogInstrument(Instrument):
@@ -43,7 +37,7 @@ class StructlogInstrument(Instrument):
 
     def _fields(self, event: RetryEvent) -> dict[str, object]:
         return {
-            **_call_fields(event.target),
+            **call_fields(event.target, _CALL_FIELDS),
             "attempt": event.attempt,
             "max_attempts": event.max_attempts,
             "elapsed": round(event.elapsed, 3),
@@ -60,7 +54,7 @@ class StructlogInstrument(Instrument):
     def on_recovered(self, recovery: Recovery) -> None:
         self.logger.info(
             "retrykit.recovered",
-            **_call_fields(recovery.target),
+            **call_fields(recovery.target, _CALL_FIELDS),
             attempts=recovery.attempts,
             elapsed=round(recovery.elapsed, 3),
         )
