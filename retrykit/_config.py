@@ -38,7 +38,19 @@ class Frozen:
             cls._fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
 
     def _init(self, **values: Any) -> None:
+        """Set these slots: a constructor's last step, where its values have names of their own."""
         for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def _init_fields(self, params: dict[str, Any], /, **derived: Any) -> None:
+        """Set every field from ``params``, then the ``derived`` slots (those no parameter names).
+
+        ``params`` is the constructor's ``locals()``, taken once each parameter holds
+        its validated value: the field list stays the signature, written once.
+        """
+        for name in self._fields:
+            object.__setattr__(self, name, params[name])
+        for name, value in derived.items():
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:

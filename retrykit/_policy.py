@@ -166,32 +166,25 @@ class RetryPolicy(Frozen):
             raise TypeError(
                 f"async_sleep must be an async function (such as asyncio.sleep), got the sync builtin {_name(async_sleep)}"
             )
-        deadline_s = optional_duration("deadline", deadline, minimum=-math.inf)
-        if deadline_s is not None and deadline_s <= 0.0:  # one wording for 0 and for -5
-            raise ValueError(f"deadline must be > 0 (or None for no deadline), got {deadline_s:g}")
-        if max_retries is None and deadline_s is None:
+        deadline = optional_duration("deadline", deadline, minimum=-math.inf)
+        if deadline is not None and deadline <= 0.0:  # one wording for 0 and for -5
+            raise ValueError(f"deadline must be > 0 (or None for no deadline), got {deadline:g}")
+        if max_retries is None and deadline is None:
             raise ValueError(
                 "max_retries=None (retry until the deadline, e.g. to poll) needs a deadline: "
                 "set deadline=, or a number of retries"
             )
-        self._init(
-            max_retries=None if max_retries is None else count("max_retries", max_retries),
-            backoff=backoff,
-            on=on,
-            on_result=callable_or_none("on_result", on_result),
-            deadline=deadline_s,
-            max_retry_after=optional_duration("max_retry_after", max_retry_after),
-            retry_after_jitter=duration("retry_after_jitter", retry_after_jitter),
-            status_table=status_table,
-            budget=budget,
-            fleet=fleet,
-            rng=rng,
-            clock=clock,
-            sleep=sleep,
-            async_sleep=callable_or_none("async_sleep", async_sleep),
-            on_retry=callable_or_none("on_retry", on_retry),
-            on_giveup=callable_or_none("on_giveup", on_giveup),
-            log=log,
+        # The rest of the parameters, validated (or converted to seconds) in place, then stored by name.
+        if max_retries is not None:
+            max_retries = count("max_retries", max_retries)
+        on_result = callable_or_none("on_result", on_result)
+        max_retry_after = optional_duration("max_retry_after", max_retry_after)
+        retry_after_jitter = duration("retry_after_jitter", retry_after_jitter)
+        async_sleep = callable_or_none("async_sleep", async_sleep)
+        on_retry = callable_or_none("on_retry", on_retry)
+        on_giveup = callable_or_none("on_giveup", on_giveup)
+        self._init_fields(
+            locals(),
             # Only when every type is an Exception, so a match can never be a KeyboardInterrupt.
             retry_types=types if types is not None and all(issubclass(t, Exception) for t in types) else None,
             _predicate=predicate,

@@ -26,7 +26,7 @@ class Target(Frozen):
     host: str | None
 
     def __init__(self, function: str, method: str | None = None, host: str | None = None) -> None:
-        self._init(function=function, method=method, host=host)
+        self._init_fields(locals())
 
 
 class RetryEvent(Frozen):
@@ -84,19 +84,9 @@ class RetryEvent(Frozen):
         stop_reason: Stop | None = None,
         target: Target | None = None,
     ) -> None:
-        self._init(
-            function=function,
-            attempt=attempt,
-            max_attempts=max_attempts,
-            delay=delay,
-            elapsed=elapsed,
-            error=error,
-            reason=reason,
-            status=status,
-            stop=stop,
-            stop_reason=stop_reason,
-            target=Target(function) if target is None else target,
-        )
+        if target is None:
+            target = Target(function)
+        self._init_fields(locals())
 
     def __repr__(self) -> str:
         # The error's message may hold a URL and its query (?api_key=...): its type says enough.
@@ -127,7 +117,7 @@ class Recovery(Frozen):
     elapsed: float
 
     def __init__(self, *, function: str, target: Target, attempts: int, elapsed: float) -> None:
-        self._init(function=function, target=target, attempts=attempts, elapsed=elapsed)
+        self._init_fields(locals())
 
 
 def reason(state: RetryState) -> str:

@@ -41,8 +41,8 @@ class Reply(Frozen):
         delay: float = 0.0,
         drop: bool = False,
     ) -> None:
-        pairs = tuple(headers.items()) if hasattr(headers, "items") else tuple(headers)
-        self._init(status=status, body=body, headers=pairs, delay=delay, drop=drop)
+        headers = tuple(headers.items()) if hasattr(headers, "items") else tuple(headers)
+        self._init_fields(locals())
 
     @classmethod
     def error(
@@ -80,7 +80,7 @@ class Received(Frozen):
     body: bytes
 
     def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
-        self._init(method=method, path=path, headers=headers, body=body)
+        self._init_fields(locals())
 
     def header(self, name: str) -> str | None:
         """A header's value, by case-insensitive name."""
