@@ -58,7 +58,7 @@ class Attempt:
             try:
                 if delay is not None:
                     sleep = run.sleep
-                    if sleep is _time_sleep and self.number == 2:  # once per loop, before its first wait
+                    if sleep is _time_sleep and self.number == 1:  # once per loop, before its first wait
                         warn_if_blocking(self._name, 3)
                     sleep(delay)
                 if run.scope is not None:
@@ -66,6 +66,7 @@ class Attempt:
             except BaseException as fault:
                 self._waited(fault, run)
                 raise
+        self.number += 1  # after the wait: an interrupted one starts no attempt
         return self
 
     def __aiter__(self) -> Attempt:
@@ -87,13 +88,13 @@ class Attempt:
             except BaseException as fault:
                 self._waited(fault, run)
                 raise
+        self.number += 1
         return self
 
     def _step(self) -> Run | None:
-        """Count the next attempt; the run when there is a wait or a turn to take before it."""
+        """Before the next attempt (counted once its wait is over): the run when there is a wait or a turn to take."""
         self._delay = None
-        number = self.number = self.number + 1
-        if number == 1:
+        if not self.number:
             policy = self._policy
             if policy.deadline is None and policy.fleet is None:
                 return None

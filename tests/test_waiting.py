@@ -74,6 +74,28 @@ def test_a_raising_async_sleep_keeps_the_failure_it_waited_after_as_context() ->
         assert info.value.__context__ is error
 
 
+def test_an_attempt_interrupted_while_waiting_is_numbered_by_the_last_attempt_that_ran() -> None:
+    # The loop's one Attempt is the caller's `attempt` after the loop too: a wait that fails
+    # (KeyboardInterrupt, cancellation) must not count the attempt it was waiting to start.
+    policy = QUIET(sleep=failing_sleep, async_sleep=failing_async_sleep)
+    with pytest.raises(SleepFailed):
+        for attempt in policy.attempts():
+            with attempt:
+                raise ConnectionError("down")
+    assert attempt.number == 1
+
+    async def block() -> int:
+        try:
+            async for attempt in policy.attempts():
+                async with attempt:
+                    raise ConnectionError("down")
+        except SleepFailed:
+            return attempt.number
+        return 0
+
+    assert asyncio.run(block()) == 1
+
+
 def test_an_async_sleep_that_returns_no_awaitable_is_a_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match=r"async_sleep \S*<lambda> returned NoneType"):
         asyncio.run(QUIET(async_sleep=lambda delay: None).acall(AsyncFlaky(ConnectionError("down"))))  # type: ignore[arg-type, return-value]
