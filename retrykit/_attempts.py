@@ -78,9 +78,9 @@ class Attempt:
             raise StopAsyncIteration
         run = self._step()
         if run is not None:
-            if delay is not None and run.pending is not None:  # an async on_retry hook, called in a sync ``with``
-                await run.flush(run.state.error)
             try:
+                if delay is not None and run.pending is not None:  # an async on_retry hook, called in a sync ``with``
+                    await run.flush(run.state.error)
                 if delay is not None:
                     await run.async_sleep(delay)
                 if run.scope is not None:
@@ -104,7 +104,7 @@ class Attempt:
         return self._run
 
     def _waited(self, fault: BaseException, run: Run) -> None:
-        """The wait failed (KeyboardInterrupt, cancellation, a raising sleep): keep the failure as context, let go."""
+        """The wait failed (KeyboardInterrupt, cancellation, a raising sleep or hook): keep the failure as context, let go."""
         keep_context(fault, run.state.error)
         run.state.error = None
 
@@ -147,7 +147,11 @@ class Attempt:
         finally:
             run = self._run
             if run is not None and run.pending is not None:
-                await run.flush(exc)
+                try:
+                    await run.flush(exc)
+                except BaseException:  # the hook raised: the loop ends, let go of the failure (no cycle via the caller)
+                    run.state.error = None
+                    raise
         return swallow
 
     def _settle(self, exc: BaseException | None) -> bool:

@@ -279,6 +279,37 @@ def test_every_exit_of_every_async_face_leaves_no_cycles(name: str, exit_name: s
         assert asyncio.run(main()) == [0, 0, 0, 0]
 
 
+@pytest.mark.parametrize("hook", ["on_retry", "on_giveup"])
+def test_an_async_hook_that_raises_in_an_async_attempt_block_leaves_no_cycles(hook: str) -> None:
+    async def broken(event: object) -> None:
+        raise Interrupted("the hook broke")
+
+    policy = RetryPolicy(on=ConnectionError, max_retries=2, log=False, **{hook: broken})
+    fn = aflaky_then(object(), failures=5)
+
+    async def block() -> object:
+        async for attempt in policy.attempts():
+            with attempt:  # the hook is awaited by the loop, before the next attempt
+                return await fn()
+        return None
+
+    async def async_with_block() -> object:
+        async for attempt in policy.attempts():
+            async with attempt:  # the hook is awaited as the attempt ends
+                return await fn()
+        return None
+
+    faces: list[Callable[[], Awaitable[object]]] = [lambda: policy.acall(fn), async_with_block]
+    if hook == "on_retry":  # an async on_giveup in a sync ``with`` is refused, not awaited
+        faces.append(block)
+
+    async def main() -> list[int]:
+        return [await acycles_in(face) for face in faces]
+
+    with instant():
+        assert asyncio.run(main()) == [0] * len(faces)
+
+
 def test_a_success_after_failures_lets_go_of_its_result_at_once() -> None:
     class Result:
         pass
