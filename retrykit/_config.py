@@ -42,13 +42,15 @@ class Frozen:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
-    def _init_fields(self, params: dict[str, Any], /, **derived: Any) -> None:
-        """Set every field from ``params``, then the ``derived`` slots (those no parameter names).
+    def _init_fields(self, owner: type[Frozen], params: dict[str, Any], /, **derived: Any) -> None:
+        """Set every field of ``owner`` from ``params``, then the ``derived`` slots (those no parameter names).
 
-        ``params`` is the constructor's ``locals()``, taken once each parameter holds
-        its validated value: the field list stays the signature, written once.
+        ``owner`` is the class whose constructor is running: its fields are that constructor's
+        parameters, where ``self``'s own class may be a subclass with a constructor (and fields)
+        of its own. ``params`` is the constructor's ``locals()``, taken once each parameter
+        holds its validated value: the field list stays the signature, written once.
         """
-        for name in self._fields:
+        for name in owner._fields:
             object.__setattr__(self, name, params[name])
         for name, value in derived.items():
             object.__setattr__(self, name, value)

@@ -58,7 +58,7 @@ class HTTPOptions(Frozen):
         for name, value in flags.items():
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-        self._init_fields(locals())
+        self._init_fields(HTTPOptions, locals())
 
     @classmethod
     def of(cls, options: HTTPKWs) -> "HTTPOptions":

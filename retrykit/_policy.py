@@ -184,6 +184,7 @@ class RetryPolicy(Frozen):
         on_retry = callable_or_none("on_retry", on_retry)
         on_giveup = callable_or_none("on_giveup", on_giveup)
         self._init_fields(
+            RetryPolicy,
             locals(),
             # Only when every type is an Exception, so a match can never be a KeyboardInterrupt.
             retry_types=types if types is not None and all(issubclass(t, Exception) for t in types) else None,

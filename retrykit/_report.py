@@ -26,7 +26,7 @@ class Target(Frozen):
     host: str | None
 
     def __init__(self, function: str, method: str | None = None, host: str | None = None) -> None:
-        self._init_fields(locals())
+        self._init_fields(Target, locals())
 
 
 class RetryEvent(Frozen):
@@ -86,7 +86,7 @@ class RetryEvent(Frozen):
     ) -> None:
         if target is None:
             target = Target(function)
-        self._init_fields(locals())
+        self._init_fields(RetryEvent, locals())
 
     def __repr__(self) -> str:
         # The error's message may hold a URL and its query (?api_key=...): its type says enough.
@@ -117,7 +117,7 @@ class Recovery(Frozen):
     elapsed: float
 
     def __init__(self, *, function: str, target: Target, attempts: int, elapsed: float) -> None:
-        self._init_fields(locals())
+        self._init_fields(Recovery, locals())
 
 
 def reason(state: RetryState) -> str:

@@ -42,7 +42,7 @@ class Reply(Frozen):
         drop: bool = False,
     ) -> None:
         headers = tuple(headers.items()) if hasattr(headers, "items") else tuple(headers)
-        self._init_fields(locals())
+        self._init_fields(Reply, locals())
 
     @classmethod
     def error(
@@ -80,7 +80,7 @@ class Received(Frozen):
     body: bytes
 
     def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
-        self._init_fields(locals())
+        self._init_fields(Received, locals())
 
     def header(self, name: str) -> str | None:
         """A header's value, by case-insensitive name."""

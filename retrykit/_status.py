@@ -20,7 +20,7 @@ class StatusRule(Frozen):
             raise TypeError(f"retryable must be a bool, got {type(retryable).__name__}")
         if not isinstance(meaning, str) or not isinstance(hint, str):
             raise TypeError("meaning and hint must be str")
-        self._init_fields(locals())
+        self._init_fields(StatusRule, locals())
 
 
 # A status that no row names is fatal: the error model's sample code retries only 429 and >= 500.
