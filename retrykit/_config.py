@@ -19,6 +19,9 @@ class SupportsTotalSeconds(Protocol):
 Duration = float | SupportsTotalSeconds
 
 
+_CO_VARKEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect
+
+
 class Frozen:
     """A slotted value object whose fields cannot change after ``__init__``.
 
@@ -35,7 +38,10 @@ class Frozen:
         init = cls.__dict__.get("__init__")
         if init is not None:  # the field list is the signature, written once
             code = init.__code__
-            cls._fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+            fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+            if code.co_flags & _CO_VARKEYWORDS:  # a subclass passing **keywords on: the base's fields are its own too
+                fields += tuple(name for name in cls._fields if name not in fields)
+            cls._fields = fields
 
     def _init(self, **values: Any) -> None:
         """Set these slots: a constructor's last step, where its values have names of their own."""

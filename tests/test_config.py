@@ -84,6 +84,38 @@ def test_bad_budget_names_the_parameter(kwargs: dict[str, float], name: str) -> 
         RetryBudget(**kwargs)
 
 
+class _Preset(RetryPolicy):
+    """A preset that passes every other keyword on (module level, so that it pickles)."""
+
+    __slots__ = ()
+
+    def __init__(self, **changes: object) -> None:
+        super().__init__(**{"max_retries": 2, "log": False, **changes})  # type: ignore[arg-type]
+
+
+class _Named(RetryPolicy):
+    __slots__ = ("service",)
+
+    def __init__(self, *, service: str = "api", **changes: object) -> None:
+        super().__init__(**changes)  # type: ignore[arg-type]
+        object.__setattr__(self, "service", service)
+
+
+def test_a_subclass_that_passes_keywords_on_keeps_every_field_through_replace_pickling_and_equality() -> None:
+    # Its fields are its own parameters, then those its **keywords pass on to the class it extends.
+    preset = _Preset(deadline=5)
+    assert pickle.loads(pickle.dumps(preset)) == preset
+    assert pickle.loads(pickle.dumps(preset)).deadline == 5.0
+    assert preset.replace(max_retries=4).max_retries == 4 and preset.replace(max_retries=4).deadline == 5.0
+    assert preset != _Preset(deadline=6) and hash(preset) == hash(_Preset(deadline=5))
+    assert "deadline=5.0" in repr(preset)
+    named = _Named(service="billing", max_retries=1)
+    assert _Named._fields[0] == "service"
+    copy = pickle.loads(pickle.dumps(named))
+    assert (copy.service, copy.max_retries) == ("billing", 1) and copy == named
+    assert named.replace(service="search").service == "search" and named.replace(service="search").max_retries == 1
+
+
 def test_a_subclass_with_a_constructor_of_its_own_is_still_built_by_the_class_it_extends() -> None:
     # A constructor stores its parameters by the names in its own signature, not in the subclass's.
     class Preset(RetryPolicy):
