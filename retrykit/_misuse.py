@@ -20,7 +20,10 @@ def refuse_async_hook(pending: Awaitable[object], hook: object, error: BaseExcep
         "await policy.acall(...) and async attempt blocks do): use a sync hook here"
     )
     problem.__context__ = error
-    raise problem
+    try:
+        raise problem
+    finally:
+        del problem  # its traceback holds this frame: no cycle through this local
 
 
 def refuse_coroutine(result: Any, fn: object) -> None:

@@ -333,3 +333,20 @@ def test_a_success_after_failures_lets_go_of_its_result_at_once() -> None:
         assert results[-1]() is None
     finally:
         gc.enable()
+
+
+def test_the_error_refusing_an_async_hook_on_a_sync_call_leaves_no_cycles() -> None:
+    async def on_retry(event: object) -> None:
+        pass
+
+    policy = RetryPolicy(on=ConnectionError, on_retry=on_retry, log=False)
+
+    def block() -> None:
+        for attempt in policy.attempts():
+            with attempt:
+                fail()
+
+    with pytest.raises(TypeError, match="is async"):
+        block()
+    assert garbage_after(block) == 0
+    assert garbage_after(lambda: policy.call(fail)) == 0
