@@ -66,6 +66,9 @@ class Attempt:
             except BaseException as fault:
                 self._waited(fault, run)
                 raise
+            # The failure was waited after: let go of it, so a loop left before the next ``with``
+            # (break, return) leaves no cycle through its traceback, which holds the caller's frame.
+            run.state.error = None
         self.number += 1  # after the wait: an interrupted one starts no attempt
         return self
 
@@ -88,6 +91,7 @@ class Attempt:
             except BaseException as fault:
                 self._waited(fault, run)
                 raise
+            run.state.error = None  # waited after: let go (see __next__)
         self.number += 1
         return self
 

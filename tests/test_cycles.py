@@ -350,3 +350,42 @@ def test_the_error_refusing_an_async_hook_on_a_sync_call_leaves_no_cycles() -> N
         block()
     assert garbage_after(block) == 0
     assert garbage_after(lambda: policy.call(fail)) == 0
+
+
+def test_leaving_an_attempt_block_without_a_with_after_a_retry_leaves_no_cycles() -> None:
+    policy = RetryPolicy(on=ConnectionError, log=False, sleep=lambda _: None)
+    checked = policy.replace(on_result=lambda value: value is None)
+
+    def leave_by_break() -> None:
+        for attempt in policy.attempts():
+            if attempt.number == 2:
+                break  # the second attempt never enters its block
+            with attempt:
+                fail()
+        raise LookupError("left")
+
+    def forget_the_result() -> None:
+        for attempt in checked.attempts():
+            with attempt:
+                if attempt.number == 1:
+                    fail()  # retried; the next attempt forgets attempt.result = value
+
+    assert garbage_after(leave_by_break) == 0
+    assert garbage_after(forget_the_result) == 0
+
+
+def test_leaving_an_async_attempt_block_without_a_with_after_a_retry_leaves_no_cycles() -> None:
+    async def no_wait(_: float) -> None:
+        pass
+
+    policy = RetryPolicy(on=ConnectionError, log=False, async_sleep=no_wait)
+
+    async def leave_by_break() -> None:
+        async for attempt in policy.attempts():
+            if attempt.number == 2:
+                break
+            async with attempt:
+                await afail()
+        raise LookupError("left")
+
+    assert asyncio.run(agarbage_after(leave_by_break)) == 0
