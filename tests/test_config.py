@@ -118,20 +118,7 @@ def test_a_subclass_that_passes_keywords_on_keeps_every_field_through_replace_pi
 
 def test_a_subclass_with_a_constructor_of_its_own_is_still_built_by_the_class_it_extends() -> None:
     # A constructor stores its parameters by the names in its own signature, not in the subclass's.
-    class Preset(RetryPolicy):
-        __slots__ = ()
-
-        def __init__(self, **changes: object) -> None:
-            super().__init__(**{"max_retries": 2, "log": False, **changes})  # type: ignore[arg-type]
-
-    class Named(RetryPolicy):
-        __slots__ = ("service",)
-
-        def __init__(self, *, service: str = "api", **changes: object) -> None:
-            super().__init__(**changes)  # type: ignore[arg-type]
-            object.__setattr__(self, "service", service)
-
-    preset = Preset(deadline=5)
+    preset = _Preset(deadline=5)
     assert (preset.max_retries, preset.deadline, preset.log) == (2, 5.0, False)
-    named = Named(service="billing", max_retries=1)
+    named = _Named(service="billing", max_retries=1)
     assert (named.service, named.max_retries, named.deadline) == ("billing", 1, None)

@@ -40,29 +40,64 @@ def _quiet_log(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("CRITICAL", logger="retrykit")
 
 
-def garbage_after(run: Callable[[], object], times: int = 5) -> int:
-    """Objects the collector finds in cycles after ``times`` failing calls (collector paused meanwhile)."""
+def cycles_in(run: Callable[[], object], times: int = 5) -> int:
+    """Objects in cycles after ``times`` calls, whichever way each call ends (KeyboardInterrupt included)."""
     gc.collect()
     gc.disable()
     try:
         for _ in range(times):
-            with pytest.raises(Exception):  # noqa: B017 - any failure; the point is what it leaves behind
+            try:
                 run()
+            except BaseException:
+                continue
         return gc.collect()
     finally:
         gc.enable()
+
+
+async def acycles_in(run: Callable[[], Awaitable[object]], times: int = 5) -> int:
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(times):
+            try:
+                await run()
+            except BaseException:
+                continue
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+def garbage_after(run: Callable[[], object], times: int = 5) -> int:
+    """Objects the collector finds in cycles after ``times`` calls that each fail (collector paused meanwhile)."""
+    failed: list[type[BaseException]] = []  # types only: an exception kept here would itself hold a cycle
+
+    def failing() -> None:
+        try:
+            run()
+        except Exception as exc:  # any failure; the point is what it leaves behind
+            failed.append(type(exc))
+            raise
+
+    found = cycles_in(failing, times)
+    assert len(failed) == times, f"{times - len(failed)} of {times} calls did not fail"
+    return found
 
 
 async def agarbage_after(run: Callable[[], Awaitable[object]], times: int = 5) -> int:
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(times):
-            with pytest.raises(Exception):  # noqa: B017
-                await run()
-        return gc.collect()
-    finally:
-        gc.enable()
+    failed: list[type[BaseException]] = []
+
+    async def failing() -> None:
+        try:
+            await run()
+        except Exception as exc:
+            failed.append(type(exc))
+            raise
+
+    found = await acycles_in(failing, times)
+    assert len(failed) == times, f"{times - len(failed)} of {times} calls did not fail"
+    return found
 
 
 @pytest.mark.parametrize("name", POLICIES)
@@ -198,35 +233,6 @@ def aflaky_then(result: object, failures: int = 2) -> Callable[[], Awaitable[obj
         return sync()
 
     return fn
-
-
-def cycles_in(run: Callable[[], object], times: int = 5) -> int:
-    """Objects in cycles after ``times`` calls, whichever way each call ends (KeyboardInterrupt included)."""
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(times):
-            try:
-                run()
-            except BaseException:
-                continue
-        return gc.collect()
-    finally:
-        gc.enable()
-
-
-async def acycles_in(run: Callable[[], Awaitable[object]], times: int = 5) -> int:
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(times):
-            try:
-                await run()
-            except BaseException:
-                continue
-        return gc.collect()
-    finally:
-        gc.enable()
 
 
 @pytest.mark.parametrize("exit_name", [name for name in EXITS if name != "cancelled"])
