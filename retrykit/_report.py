@@ -133,7 +133,7 @@ _STOP_WORDS: dict[str, str | Callable[[RetryState], str]] = {
     "INHERITED": ": an inner retry already gave up on it",
     "NOT_RETRYABLE": " is not retryable",
     "NO_RETRIES_LEFT": lambda s: (
-        _no_retries_left(s.limit or 0)
+        f"; no retries left (max_retries={s.limit or 0})"
         if s.limit == s.rules.max_retries
         else f"; no retries left (testing.instant(attempts={(s.limit or 0) + 1}) caps every policy)"
     ),
@@ -162,10 +162,6 @@ def _too_long(asked: float | None, limit: float | None) -> str:
     if limit is not None and asked is not None and asked > limit:
         return f"; the server asked to wait {asked:g} s, over max_retry_after={limit:g} s"
     return f"; the server asked to wait {asked:g} s, longer than any sleep can wait ({LONGEST_WAIT:g} s)"
-
-
-def _no_retries_left(max_retries: int) -> str:
-    return f"; no retries left (max_retries={max_retries})"
 
 
 _NOT_RETRYABLE = Stop.NOT_RETRYABLE
